@@ -1,0 +1,69 @@
+# DataLake FB platform: the two commands are `make lab` and `make test` (see README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export DLFB_CACHE ?= $(HOME)/.cache/datalake-fb
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export CONTAINERS_CONF := $(CURDIR)/roles/lab/files/containers.conf
+export PY_COLORS := 0
+export ANSIBLE_FORCE_COLOR := 0
+
+PLAYBOOK := ansible-playbook
+MOLECULE_ROLES := common mariadb minio kafka hive_metastore spark
+
+.PHONY: help setup artifacts lab lab-nodes site validate bench destroy test lint unit molecule molecule-roles molecule-default clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+setup: ## Host packages, controller virtualenv, Go, the checkout as a collection
+	@scripts/bootstrap.sh
+
+artifacts: setup ## Fill the artifact cache (pinned, sha256-checked, manifest.json)
+	$(PLAYBOOK) playbooks/artifacts.yml
+
+lab-nodes: setup ## Build the lab image if missing and start the lab node(s)
+	$(PLAYBOOK) playbooks/lab.yml
+
+lab: artifacts lab-nodes ## Everything: lab node(s), site.yml, validation, and where each service answers
+	$(PLAYBOOK) site.yml
+	$(PLAYBOOK) playbooks/validate.yml
+
+site: setup ## ansible-playbook site.yml on the lab
+	$(PLAYBOOK) site.yml
+
+validate: setup ## Validation playbook (results in artifacts/results/)
+	$(PLAYBOOK) playbooks/validate.yml
+
+bench: artifacts ## Deploy benchmark: cold site.yml on a fresh node, then the no-change re-run
+	$(PLAYBOOK) playbooks/bench_deploy.yml
+
+destroy: setup ## Remove the lab node(s) and network
+	$(PLAYBOOK) playbooks/lab.yml -e lab_state=absent
+
+test: artifacts lint unit molecule ## The whole test suite (what CI runs)
+
+lint: setup ## ansible-lint (production profile), yamllint, ruff
+	yamllint --strict .
+	ruff check plugins tests tools
+	ruff format --check plugins tests tools
+	ansible-lint --profile production
+
+unit: setup ## pytest for plugins and role argument specs
+	pytest
+
+molecule: molecule-roles molecule-default ## Molecule: every role scenario, then the full single-node stack
+
+molecule-roles: setup
+	@for role in $(MOLECULE_ROLES); do \
+	  echo "=== molecule test: $$role"; \
+	  (cd roles/$$role && molecule test) || exit 1; \
+	done
+
+molecule-default: setup
+	molecule test
+
+clean: ## Remove generated files in the checkout (not the shared cache)
+	rm -rf .cache artifacts/results .pytest_cache .ruff_cache
