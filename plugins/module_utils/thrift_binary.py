@@ -1,0 +1,151 @@
+# Copyright: DataLake FB platform engineers
+# Apache License 2.0 (see LICENSE)
+"""A minimal Thrift binary-protocol client (unframed, no SASL), enough for read-only Hive
+Metastore calls without a Thrift library on the managed host.
+
+Only what the metastore answers needs decoding; every Thrift type is parsed generically, so a
+struct becomes a {field_id: value} dict.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+VERSION_1 = 0x80010000
+CALL, REPLY, EXCEPTION, ONEWAY = 1, 2, 3, 4
+
+STOP, BOOL, BYTE, DOUBLE, I16, I32, I64, STRING, STRUCT, MAP, SET, LIST = 0, 2, 3, 4, 6, 8, 10, 11, 12, 13, 14, 15
+
+
+class ThriftError(Exception):
+    """A transport, protocol or application error; the message says which."""
+
+
+def encode_string(value):
+    data = value.encode("utf-8")
+    return struct.pack("!i", len(data)) + data
+
+
+def encode_call(method, seqid, string_args=(), mtype=CALL):
+    """A CALL (or ONEWAY) message whose argument struct holds only string fields, numbered from 1."""
+    out = struct.pack("!I", VERSION_1 | mtype) + encode_string(method) + struct.pack("!i", seqid)
+    for field_id, value in enumerate(string_args, start=1):
+        out += struct.pack("!bh", STRING, field_id) + encode_string(value)
+    return out + struct.pack("!b", STOP)
+
+
+class Reader:
+    """Decodes Thrift binary values from a byte source with a read(n) method."""
+
+    def __init__(self, read):
+        self._read = read
+
+    def _exact(self, size):
+        data = b""
+        while len(data) < size:
+            chunk = self._read(size - len(data))
+            if not chunk:
+                raise ThriftError("connection closed in the middle of a reply")
+            data += chunk
+        return data
+
+    def _unpack(self, fmt):
+        return struct.unpack(fmt, self._exact(struct.calcsize(fmt)))[0]
+
+    def read_string(self):
+        size = self._unpack("!i")
+        if size < 0 or size > 64 * 1024 * 1024:
+            raise ThriftError(f"implausible string length {size}: not a Thrift binary reply")
+        return self._exact(size).decode("utf-8", errors="replace")
+
+    def read_value(self, ttype):
+        if ttype == BOOL:
+            return self._unpack("!b") != 0
+        if ttype == BYTE:
+            return self._unpack("!b")
+        if ttype == DOUBLE:
+            return self._unpack("!d")
+        if ttype == I16:
+            return self._unpack("!h")
+        if ttype == I32:
+            return self._unpack("!i")
+        if ttype == I64:
+            return self._unpack("!q")
+        if ttype == STRING:
+            return self.read_string()
+        if ttype == STRUCT:
+            return self.read_struct()
+        if ttype == MAP:
+            key_type, value_type, size = self._unpack("!b"), self._unpack("!b"), self._unpack("!i")
+            return {self.read_value(key_type): self.read_value(value_type) for _ in range(size)}
+        if ttype in (SET, LIST):
+            elem_type, size = self._unpack("!b"), self._unpack("!i")
+            return [self.read_value(elem_type) for _ in range(size)]
+        raise ThriftError(f"unknown Thrift type {ttype}")
+
+    def read_struct(self):
+        fields = {}
+        while True:
+            ttype = self._unpack("!b")
+            if ttype == STOP:
+                return fields
+            field_id = self._unpack("!h")
+            fields[field_id] = self.read_value(ttype)
+
+    def read_reply(self, method, seqid):
+        """Return the result struct of a REPLY, raising ThriftError for an EXCEPTION message."""
+        header = self._unpack("!I")
+        if header & 0xFFFF0000 != VERSION_1:
+            raise ThriftError(f"bad Thrift message header {header:#x}: is this a Thrift binary endpoint?")
+        mtype = header & 0xFF
+        name = self.read_string()
+        reply_seqid = self._unpack("!i")
+        body = self.read_struct()
+        if mtype == EXCEPTION:
+            raise ThriftError(f"{name} failed on the server: {body.get(1, 'no message')}")
+        if mtype != REPLY or name != method or reply_seqid != seqid:
+            raise ThriftError(f"unexpected reply {name!r} (type {mtype}, seqid {reply_seqid}) to {method!r}")
+        return body
+
+
+class ThriftClient:
+    """One TCP connection to a Thrift binary service."""
+
+    def __init__(self, host, port, timeout=10.0):
+        self.host, self.port, self.timeout = host, port, timeout
+        self._sock = None
+        self._seqid = 0
+
+    def __enter__(self):
+        try:
+            self._sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        except OSError as exc:
+            raise ThriftError(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
+        return self
+
+    @property
+    def connected(self):
+        return self._sock is not None
+
+    def __exit__(self, *exc_info):
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def call(self, method, *string_args):
+        """Call a method taking string arguments; return its result struct ({0: success, n: exception})."""
+        self._seqid += 1
+        try:
+            self._sock.sendall(encode_call(method, self._seqid, string_args))
+            return Reader(self._sock.recv).read_reply(method, self._seqid)
+        except (OSError, struct.error) as exc:
+            raise ThriftError(f"{method} on {self.host}:{self.port}: {exc}") from exc
+
+    def send_oneway(self, method):
+        """Send a one-way call (no reply is read); errors are ignored, as for a goodbye."""
+        self._seqid += 1
+        try:
+            self._sock.sendall(encode_call(method, self._seqid, mtype=ONEWAY))
+        except OSError:
+            pass
