@@ -1,0 +1,157 @@
+# Copyright: DataLake FB platform engineers
+# Apache License 2.0 (see LICENSE)
+"""Kafka admin helpers for the kafka_* modules, on kafka-python (>= 2.1, which speaks the
+protocol versions Kafka 4.x still accepts).
+
+The comparison logic (what must change for a topic) is pure and separate from the client calls,
+so it is unit-tested without a broker.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+KAFKA_IMPORT_ERROR = None
+try:
+    from kafka import KafkaAdminClient
+    from kafka.admin import ConfigResource, ConfigResourceType
+    from kafka.errors import KafkaError
+except ImportError:  # the module reports it with missing_required_lib
+    KafkaAdminClient = ConfigResource = ConfigResourceType = None
+    KafkaError = Exception
+    KAFKA_IMPORT_ERROR = traceback.format_exc()
+
+UNKNOWN_TOPIC_OR_PARTITION = 3
+
+COMMON_ARGUMENT_SPEC = {
+    "bootstrap_servers": {"type": "list", "elements": "str", "default": ["localhost:9092"]},
+    "timeout": {"type": "int", "default": 30},
+    "client_id": {"type": "str", "default": "datalake-fb-ansible"},
+}
+
+
+class TopicPlanError(ValueError):
+    """The requested topic state cannot be reached safely (the message says why)."""
+
+
+def admin_client(params):
+    """An admin client for the module's common parameters."""
+    return KafkaAdminClient(
+        bootstrap_servers=params["bootstrap_servers"],
+        client_id=params["client_id"],
+        request_timeout_ms=params["timeout"] * 1000,
+    )
+
+
+def normalize_config(config):
+    """Kafka reports every config value as a string; compare like with like."""
+    normalized = {}
+    for key, value in (config or {}).items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        normalized[str(key)] = str(value)
+    return normalized
+
+
+def plan_topic(current, wanted):
+    """Work out what to do to move a topic from `current` to `wanted`.
+
+    current: None (no topic) or {"partitions": int, "replication_factor": int, "config": {str: str}}
+    wanted: {"state": "present"|"absent", "partitions": int|None, "replication_factor": int|None,
+             "config": {str: str}}
+    Returns a dict of actions: create, delete, add_partitions (new total), alter_config ({key: value}).
+    Raises TopicPlanError for changes Kafka cannot make in place.
+    """
+    plan = {"create": False, "delete": False, "add_partitions": None, "alter_config": {}}
+    if wanted["state"] == "absent":
+        plan["delete"] = current is not None
+        return plan
+    if current is None:
+        plan["create"] = True
+        return plan
+    partitions = wanted.get("partitions")
+    if partitions is not None:
+        if partitions < current["partitions"]:
+            raise TopicPlanError(
+                f"the topic has {current['partitions']} partitions and Kafka cannot remove partitions "
+                f"(asked for {partitions}); create a new topic instead")
+        if partitions > current["partitions"]:
+            plan["add_partitions"] = partitions
+    factor = wanted.get("replication_factor")
+    if factor is not None and factor != current["replication_factor"]:
+        raise TopicPlanError(
+            f"the topic's replication factor is {current['replication_factor']}, not {factor}; changing it "
+            "needs a partition reassignment, which this module does not do")
+    current_config = current.get("config", {})
+    plan["alter_config"] = {key: value for key, value in normalize_config(wanted.get("config")).items()
+                            if current_config.get(key) != value}
+    return plan
+
+
+def plan_changes(plan):
+    return plan["create"] or plan["delete"] or plan["add_partitions"] is not None or bool(plan["alter_config"])
+
+
+def describe_topic(admin, name, config_keys):
+    """The topic's partitions, replication factor and the values of config_keys; None if absent."""
+    topics = admin.describe_topics([name])
+    if not topics or topics[0].get("error_code") == UNKNOWN_TOPIC_OR_PARTITION:
+        return None
+    topic = topics[0]
+    if topic.get("error_code"):
+        raise KafkaError(f"describing topic {name} failed with error code {topic['error_code']}")
+    partitions = topic.get("partitions") or []
+    factor = len(partitions[0].get("replica_nodes", [])) if partitions else 0
+    config = {}
+    if config_keys:
+        resource = ConfigResource(ConfigResourceType.TOPIC, name)
+        described = admin.describe_configs([resource], config_filter="all")
+        entries = described.get("topic", {}).get(name, {})
+        config = {key: entries[key]["value"] for key in config_keys if key in entries}
+    return {"partitions": len(partitions), "replication_factor": factor, "config": config}
+
+
+def apply_plan(admin, name, wanted, plan, timeout_ms):
+    """Carry out a plan from plan_topic."""
+    if plan["delete"]:
+        admin.delete_topics([name], timeout_ms=timeout_ms)
+        return
+    if plan["create"]:
+        admin.create_topics(
+            {name: {"num_partitions": wanted["partitions"] or -1,
+                    "replication_factor": wanted["replication_factor"] or -1,
+                    "configs": normalize_config(wanted.get("config"))}},
+            timeout_ms=timeout_ms, wait_for_metadata=True)
+        return
+    if plan["add_partitions"] is not None:
+        admin.create_partitions({name: plan["add_partitions"]}, timeout_ms=timeout_ms)
+    if plan["alter_config"]:
+        resource = ConfigResource(ConfigResourceType.TOPIC, name, configs=dict(plan["alter_config"]))
+        result = admin.alter_configs([resource])
+        outcome = result.get("topic", {}).get(name, "OK")
+        if outcome != "OK":
+            raise KafkaError(f"changing the config of {name} failed: {outcome}")
+
+
+def cluster_summary(admin):
+    """Brokers, controller and partition health of the whole cluster."""
+    cluster = admin.describe_cluster()
+    topics = admin.describe_topics()
+    offline, under_replicated = [], []
+    for topic in topics:
+        for partition in topic.get("partitions") or []:
+            label = f"{topic['name']}-{partition['partition_index']}"
+            if partition.get("leader_id", -1) < 0:
+                offline.append(label)
+            elif len(partition.get("isr_nodes", [])) < len(partition.get("replica_nodes", [])):
+                under_replicated.append(label)
+    controller = cluster.get("controller_id")
+    return {
+        "cluster_id": cluster.get("cluster_id"),
+        "controller_id": controller if controller is not None and controller >= 0 else None,
+        "brokers": sorted(({"node_id": b["broker_id"], "host": b["host"], "port": b["port"], "rack": b.get("rack")}
+                           for b in cluster.get("brokers", [])), key=lambda broker: broker["node_id"]),
+        "topics": sorted(t["name"] for t in topics),
+        "offline_partitions": offline,
+        "under_replicated_partitions": under_replicated,
+    }
