@@ -41,8 +41,46 @@ def rewrite_url(url, rewrites):
     return url
 
 
+def artifact_plan(items, catalog, node_dir, source="cache", manifest=None, rewrites=None, overrides=None):
+    """Expand [{component, version, dest?, mode?, exclusive?}] into one entry per pinned file.
+
+    Each entry: component, version, file (path in the cache), sha256, url, dest (path on the
+    node), dir, mode, exclusive and line (a sha256sum line for dest). The sha256 is the catalog
+    pin, or for built binaries the cache manifest's record (or an override in `url` mode).
+    """
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise AnsibleFilterError(f"artifact_plan: expected a list of {{component, version}} dicts, got {items!r}")
+    recorded = {entry.get("file"): entry.get("sha256") for entry in (manifest or {}).get("artifacts", [])}
+    rewrites, overrides = rewrites or {}, overrides or {}
+    plan = []
+    for item in items:
+        component, version = item.get("component"), str(item.get("version", ""))
+        pinned = [entry for entry in catalog if entry.get("component") == component]
+        wanted = [entry for entry in pinned if str(entry.get("version")) == version]
+        if not wanted:
+            versions = ", ".join(sorted({str(entry.get("version")) for entry in pinned})) or "none"
+            raise AnsibleFilterError(
+                f"no artifact is pinned for {component} version {version} (pinned versions: {versions})")
+        directory = item.get("dest") or f"{node_dir}/{component}"
+        for entry in wanted:
+            override = overrides.get(entry["file"], {}) if source == "url" else {}
+            sha256 = override.get("sha256") or entry.get("sha256") or recorded.get(entry["file"])
+            if not sha256:
+                raise AnsibleFilterError(
+                    f"{entry['file']} has no known sha256: it is built, so fill the cache (make artifacts) or, in url "
+                    f"mode, give artifact_cache_url_overrides['{entry['file']}'] a url and sha256")
+            url = override.get("url") or (rewrite_url(entry["url"], rewrites) if entry.get("url") else None)
+            dest = f"{directory}/{entry['file'].rsplit('/', 1)[-1]}"
+            plan.append({
+                "component": component, "version": version, "file": entry["file"], "sha256": sha256, "url": url,
+                "dest": dest, "dir": directory, "mode": item.get("mode", "0644"),
+                "exclusive": bool(item.get("exclusive", False)), "line": f"{sha256}  {dest}",
+            })
+    return plan
+
+
 class FilterModule:
     """datalake_fb.platform filters."""
 
     def filters(self):
-        return {"to_megabytes": to_megabytes, "rewrite_url": rewrite_url}
+        return {"to_megabytes": to_megabytes, "rewrite_url": rewrite_url, "artifact_plan": artifact_plan}
