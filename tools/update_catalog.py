@@ -7,6 +7,7 @@ repository, and records every file's sha256 next to its Maven Central URL. PyPI 
 sha256 PyPI publishes; Go modules are pinned by module version (the Go toolchain verifies their
 go.sum hashes when the cache is filled).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,13 +24,25 @@ MAVEN = "https://repo1.maven.org/maven2"
 
 # component -> (version, [maven roots], transitive?)
 MAVEN_COMPONENTS = {
-    "kafka": ("4.4.0", ["org.apache.kafka:kafka_2.13:4.4.0",
-                        # Kafka's tarball ships an SLF4J binding; the Maven POM does not
-                        "org.apache.logging.log4j:log4j-slf4j-impl:2.25.5"], True),
-    "iceberg": ("1.12.0", ["org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.12.0",
-                           "org.apache.iceberg:iceberg-aws-bundle:1.12.0"], False),
-    "hadoop_aws": ("3.3.4", ["org.apache.hadoop:hadoop-aws:3.3.4",
-                             "com.amazonaws:aws-java-sdk-bundle:1.12.262"], False),
+    "kafka": (
+        "4.4.0",
+        [
+            "org.apache.kafka:kafka_2.13:4.4.0",
+            # Kafka's tarball ships an SLF4J binding; the Maven POM does not
+            "org.apache.logging.log4j:log4j-slf4j-impl:2.25.5",
+        ],
+        True,
+    ),
+    "iceberg": (
+        "1.12.0",
+        ["org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.12.0", "org.apache.iceberg:iceberg-aws-bundle:1.12.0"],
+        False,
+    ),
+    "hadoop_aws": (
+        "3.3.4",
+        ["org.apache.hadoop:hadoop-aws:3.3.4", "com.amazonaws:aws-java-sdk-bundle:1.12.262"],
+        False,
+    ),
     "mariadb_jdbc": ("3.5.11", ["org.mariadb.jdbc:mariadb-java-client:3.5.11"], False),
 }
 PYPI_FILES = {
@@ -45,12 +58,27 @@ GO_BINARIES = {
 }
 
 
-def go_ldflags(module: str, version: str, release: str) -> str:
+def go_ldflags(module: str, version: str, release: str) -> list[str]:
+    """Linker flags: strip symbols and stamp the version the binary reports (joined with spaces)."""
     commit = version.rsplit("-", 1)[-1]
     stamp = release[:10] + "T" + release[11:].replace("-", ":")
     pkg = f"{module}/cmd"
-    return (f"-s -w -X {pkg}.Version={stamp} -X {pkg}.ReleaseTag=RELEASE.{release} "
-            f"-X {pkg}.CommitID={commit} -X {pkg}.ShortCommitID={commit} -X {pkg}.CopyrightYear={release[:4]}")
+    return [
+        "-s",
+        "-w",
+        f"-X {pkg}.Version={stamp}",
+        f"-X {pkg}.ReleaseTag=RELEASE.{release}",
+        f"-X {pkg}.CommitID={commit}",
+        f"-X {pkg}.ShortCommitID={commit}",
+        f"-X {pkg}.CopyrightYear={release[:4]}",
+    ]
+
+
+class IndentedDumper(yaml.SafeDumper):
+    """Indent list items under their key, as yamllint expects."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
 
 
 def sha256(path: pathlib.Path) -> str:
@@ -64,18 +92,36 @@ def sha256(path: pathlib.Path) -> str:
 def resolve_maven(roots: list[str], transitive: bool, repo: pathlib.Path) -> list[tuple[str, str, str]]:
     deps = "".join(
         "<dependency><groupId>{}</groupId><artifactId>{}</artifactId><version>{}</version>{}</dependency>".format(
-            *root.split(":"), "" if transitive else "<exclusions><exclusion><groupId>*</groupId>"
-            "<artifactId>*</artifactId></exclusion></exclusions>")
-        for root in roots)
+            *root.split(":"),
+            ""
+            if transitive
+            else "<exclusions><exclusion><groupId>*</groupId><artifactId>*</artifactId></exclusion></exclusions>",
+        )
+        for root in roots
+    )
     with tempfile.TemporaryDirectory() as work:
         pom = pathlib.Path(work, "pom.xml")
-        pom.write_text('<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
-                       "<groupId>lock</groupId><artifactId>lock</artifactId><version>1</version>"
-                       f"<dependencies>{deps}</dependencies></project>")
+        pom.write_text(
+            '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
+            "<groupId>lock</groupId><artifactId>lock</artifactId><version>1</version>"
+            f"<dependencies>{deps}</dependencies></project>"
+        )
         out = pathlib.Path(work, "deps.txt")
-        subprocess.run(["mvn", "-q", "-B", f"-Dmaven.repo.local={repo}", "-f", str(pom),
-                        "dependency:list", "-DincludeScope=runtime", f"-DoutputFile={out}",
-                        "-DoutputAbsoluteArtifactFilename=false"], check=True)
+        subprocess.run(
+            [
+                "mvn",
+                "-q",
+                "-B",
+                f"-Dmaven.repo.local={repo}",
+                "-f",
+                str(pom),
+                "dependency:list",
+                "-DincludeScope=runtime",
+                f"-DoutputFile={out}",
+                "-DoutputAbsoluteArtifactFilename=false",
+            ],
+            check=True,
+        )
         coords = []
         for line in out.read_text().splitlines():
             parts = line.strip().split(":")
@@ -91,27 +137,54 @@ def main() -> int:
         for component, (version, roots, transitive) in MAVEN_COMPONENTS.items():
             for group, artifact, art_version in resolve_maven(roots, transitive, repo):
                 rel = f"{group.replace('.', '/')}/{artifact}/{art_version}/{artifact}-{art_version}.jar"
-                catalog.append({"component": component, "version": version, "name": f"{group}:{artifact}",
-                                "file": f"{component}/{artifact}-{art_version}.jar", "source": "maven",
-                                "url": f"{MAVEN}/{rel}", "sha256": sha256(repo / rel)})
+                catalog.append(
+                    {
+                        "component": component,
+                        "version": version,
+                        "name": f"{group}:{artifact}",
+                        "file": f"{component}/{artifact}-{art_version}.jar",
+                        "source": "maven",
+                        "url": f"{MAVEN}/{rel}",
+                        "sha256": sha256(repo / rel),
+                    }
+                )
     for component, (project, version, filename) in PYPI_FILES.items():
         with urllib.request.urlopen(f"https://pypi.org/pypi/{project}/json") as answer:
             release = json.load(answer)["releases"][version]
         entry = next(item for item in release if item["filename"] == filename)
-        catalog.append({"component": component, "version": version, "name": project,
-                        "file": f"{component}/{filename}", "source": "pypi",
-                        "url": "https://files.pythonhosted.org/packages/" + entry["url"].rsplit("packages/", 1)[-1],
-                        "sha256": entry["digests"]["sha256"]})
+        catalog.append(
+            {
+                "component": component,
+                "version": version,
+                "name": project,
+                "file": f"{component}/{filename}",
+                "source": "pypi",
+                "url": "https://files.pythonhosted.org/packages/" + entry["url"].rsplit("packages/", 1)[-1],
+                "sha256": entry["digests"]["sha256"],
+            }
+        )
     for component, (module, version, release) in GO_BINARIES.items():
-        catalog.append({"component": component, "version": release, "name": module,
-                        "file": f"{component}/{component}", "source": "go", "module_version": version,
-                        "ldflags": go_ldflags(module, version, release)})
-    header = ("---\n# Pinned artifacts: generated by tools/update_catalog.py, do not edit by hand.\n"
-              "# Go binaries are pinned by module version; their sha256 is recorded in the cache manifest\n"
-              "# when they are built (the Go toolchain checks the sources against go.sum).\n")
+        catalog.append(
+            {
+                "component": component,
+                "version": release,
+                "name": module,
+                "file": f"{component}/{component}",
+                "source": "go",
+                "module_version": version,
+                "ldflags": go_ldflags(module, version, release),
+            }
+        )
+    header = (
+        "---\n# Pinned artifacts: generated by tools/update_catalog.py, do not edit by hand.\n"
+        "# Go binaries are pinned by module version; their sha256 is recorded in the cache manifest\n"
+        "# when they are built (the Go toolchain checks the sources against go.sum).\n"
+    )
     target = pathlib.Path(__file__).resolve().parent.parent / "roles/artifact_cache/defaults/main/catalog.yml"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(header + yaml.safe_dump({"artifact_cache_catalog": catalog}, sort_keys=False, width=200))
+    target.write_text(
+        header + yaml.dump({"artifact_cache_catalog": catalog}, Dumper=IndentedDumper, sort_keys=False, width=150)
+    )
     print(f"{len(catalog)} artifacts written to {target}")
     return 0
 

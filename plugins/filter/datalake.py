@@ -37,7 +37,7 @@ def rewrite_url(url, rewrites):
         raise AnsibleFilterError(f"rewrite_url: rewrites must be a dict of prefix: replacement, got {rewrites!r}")
     for prefix in sorted(rewrites, key=len, reverse=True):
         if url.startswith(prefix):
-            return rewrites[prefix] + url[len(prefix):]
+            return rewrites[prefix] + url[len(prefix) :]
     return url
 
 
@@ -60,7 +60,8 @@ def artifact_plan(items, catalog, node_dir, source="cache", manifest=None, rewri
         if not wanted:
             versions = ", ".join(sorted({str(entry.get("version")) for entry in pinned})) or "none"
             raise AnsibleFilterError(
-                f"no artifact is pinned for {component} version {version} (pinned versions: {versions})")
+                f"no artifact is pinned for {component} version {version} (pinned versions: {versions})"
+            )
         directory = item.get("dest") or f"{node_dir}/{component}"
         for entry in wanted:
             override = overrides.get(entry["file"], {}) if source == "url" else {}
@@ -68,14 +69,24 @@ def artifact_plan(items, catalog, node_dir, source="cache", manifest=None, rewri
             if not sha256:
                 raise AnsibleFilterError(
                     f"{entry['file']} has no known sha256: it is built, so fill the cache (make artifacts) or, in url "
-                    f"mode, give artifact_cache_url_overrides['{entry['file']}'] a url and sha256")
+                    f"mode, give artifact_cache_url_overrides['{entry['file']}'] a url and sha256"
+                )
             url = override.get("url") or (rewrite_url(entry["url"], rewrites) if entry.get("url") else None)
             dest = f"{directory}/{entry['file'].rsplit('/', 1)[-1]}"
-            plan.append({
-                "component": component, "version": version, "file": entry["file"], "sha256": sha256, "url": url,
-                "dest": dest, "dir": directory, "mode": item.get("mode", "0644"),
-                "exclusive": bool(item.get("exclusive", False)), "line": f"{sha256}  {dest}",
-            })
+            plan.append(
+                {
+                    "component": component,
+                    "version": version,
+                    "file": entry["file"],
+                    "sha256": sha256,
+                    "url": url,
+                    "dest": dest,
+                    "dir": directory,
+                    "mode": item.get("mode", "0644"),
+                    "exclusive": bool(item.get("exclusive", False)),
+                    "line": f"{sha256}  {dest}",
+                }
+            )
     return plan
 
 

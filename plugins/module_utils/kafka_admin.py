@@ -45,12 +45,10 @@ def admin_client(params):
 
 def normalize_config(config):
     """Kafka reports every config value as a string; compare like with like."""
-    normalized = {}
-    for key, value in (config or {}).items():
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        normalized[str(key)] = str(value)
-    return normalized
+    return {
+        str(key): ("true" if value else "false") if isinstance(value, bool) else str(value)
+        for key, value in (config or {}).items()
+    }
 
 
 def plan_topic(current, wanted):
@@ -74,17 +72,20 @@ def plan_topic(current, wanted):
         if partitions < current["partitions"]:
             raise TopicPlanError(
                 f"the topic has {current['partitions']} partitions and Kafka cannot remove partitions "
-                f"(asked for {partitions}); create a new topic instead")
+                f"(asked for {partitions}); create a new topic instead"
+            )
         if partitions > current["partitions"]:
             plan["add_partitions"] = partitions
     factor = wanted.get("replication_factor")
     if factor is not None and factor != current["replication_factor"]:
         raise TopicPlanError(
             f"the topic's replication factor is {current['replication_factor']}, not {factor}; changing it "
-            "needs a partition reassignment, which this module does not do")
+            "needs a partition reassignment, which this module does not do"
+        )
     current_config = current.get("config", {})
-    plan["alter_config"] = {key: value for key, value in normalize_config(wanted.get("config")).items()
-                            if current_config.get(key) != value}
+    plan["alter_config"] = {
+        key: value for key, value in normalize_config(wanted.get("config")).items() if current_config.get(key) != value
+    }
     return plan
 
 
@@ -118,10 +119,16 @@ def apply_plan(admin, name, wanted, plan, timeout_ms):
         return
     if plan["create"]:
         admin.create_topics(
-            {name: {"num_partitions": wanted["partitions"] or -1,
+            {
+                name: {
+                    "num_partitions": wanted["partitions"] or -1,
                     "replication_factor": wanted["replication_factor"] or -1,
-                    "configs": normalize_config(wanted.get("config"))}},
-            timeout_ms=timeout_ms, wait_for_metadata=True)
+                    "configs": normalize_config(wanted.get("config")),
+                }
+            },
+            timeout_ms=timeout_ms,
+            wait_for_metadata=True,
+        )
         return
     if plan["add_partitions"] is not None:
         admin.create_partitions({name: plan["add_partitions"]}, timeout_ms=timeout_ms)
@@ -149,8 +156,13 @@ def cluster_summary(admin):
     return {
         "cluster_id": cluster.get("cluster_id"),
         "controller_id": controller if controller is not None and controller >= 0 else None,
-        "brokers": sorted(({"node_id": b["broker_id"], "host": b["host"], "port": b["port"], "rack": b.get("rack")}
-                           for b in cluster.get("brokers", [])), key=lambda broker: broker["node_id"]),
+        "brokers": sorted(
+            (
+                {"node_id": b["broker_id"], "host": b["host"], "port": b["port"], "rack": b.get("rack")}
+                for b in cluster.get("brokers", [])
+            ),
+            key=lambda broker: broker["node_id"],
+        ),
         "topics": sorted(t["name"] for t in topics),
         "offline_partitions": offline,
         "under_replicated_partitions": under_replicated,

@@ -18,6 +18,9 @@ CALL, REPLY, EXCEPTION, ONEWAY = 1, 2, 3, 4
 STOP, BOOL, BYTE, DOUBLE, I16, I32, I64, STRING, STRUCT, MAP, SET, LIST = 0, 2, 3, 4, 6, 8, 10, 11, 12, 13, 14, 15
 
 
+SCALAR_FORMATS = {BOOL: "!b", BYTE: "!b", DOUBLE: "!d", I16: "!h", I32: "!i", I64: "!q"}
+
+
 class ThriftError(Exception):
     """A transport, protocol or application error; the message says which."""
 
@@ -60,18 +63,9 @@ class Reader:
         return self._exact(size).decode("utf-8", errors="replace")
 
     def read_value(self, ttype):
-        if ttype == BOOL:
-            return self._unpack("!b") != 0
-        if ttype == BYTE:
-            return self._unpack("!b")
-        if ttype == DOUBLE:
-            return self._unpack("!d")
-        if ttype == I16:
-            return self._unpack("!h")
-        if ttype == I32:
-            return self._unpack("!i")
-        if ttype == I64:
-            return self._unpack("!q")
+        if ttype in SCALAR_FORMATS:
+            value = self._unpack(SCALAR_FORMATS[ttype])
+            return value != 0 if ttype == BOOL else value
         if ttype == STRING:
             return self.read_string()
         if ttype == STRUCT:
@@ -79,7 +73,7 @@ class Reader:
         if ttype == MAP:
             key_type, value_type, size = self._unpack("!b"), self._unpack("!b"), self._unpack("!i")
             return {self.read_value(key_type): self.read_value(value_type) for _ in range(size)}
-        if ttype in (SET, LIST):
+        if ttype in {SET, LIST}:
             elem_type, size = self._unpack("!b"), self._unpack("!i")
             return [self.read_value(elem_type) for _ in range(size)]
         raise ThriftError(f"unknown Thrift type {ttype}")

@@ -113,8 +113,11 @@ def expected_state(current, wanted, plan):
     if plan["delete"] or wanted["state"] == "absent":
         return None
     if plan["create"]:
-        return {"partitions": wanted["partitions"], "replication_factor": wanted["replication_factor"],
-                "config": normalize_config(wanted["config"])}
+        return {
+            "partitions": wanted["partitions"],
+            "replication_factor": wanted["replication_factor"],
+            "config": normalize_config(wanted["config"]),
+        }
     after = copy.deepcopy(current)
     if plan["add_partitions"] is not None:
         after["partitions"] = plan["add_partitions"]
@@ -125,8 +128,10 @@ def expected_state(current, wanted, plan):
 def validate(module):
     params = module.params
     if not params["name"] or len(params["name"]) > 249 or not all(c.isalnum() or c in "._-" for c in params["name"]):
-        module.fail_json(msg=f"name {params['name']!r} is not a valid Kafka topic name "
-                             "(1-249 characters of letters, digits, '.', '_' and '-')")
+        module.fail_json(
+            msg=f"name {params['name']!r} is not a valid Kafka topic name "
+            "(1-249 characters of letters, digits, '.', '_' and '-')"
+        )
     for key in ("partitions", "replication_factor"):
         if params[key] is not None and params[key] < 1:
             module.fail_json(msg=f"{key} must be at least 1, got {params[key]}")
@@ -165,8 +170,12 @@ def main():
     after = expected_state(current, wanted, plan)
     result = {"changed": changed, "topic": after, "actions": plan}
     if module._diff:
-        result["diff"] = {"before": current or {}, "after": after or {},
-                          "before_header": f"topic {params['name']}", "after_header": f"topic {params['name']}"}
+        result["diff"] = {
+            "before": current or {},
+            "after": after or {},
+            "before_header": f"topic {params['name']}",
+            "after_header": f"topic {params['name']}",
+        }
     module.exit_json(**result)
 
 

@@ -31,8 +31,9 @@ def main():
 
     run_id = uuid.uuid4().hex
     try:
-        consumer = KafkaConsumer(bootstrap_servers=args.bootstrap, enable_auto_commit=False,
-                                 consumer_timeout_ms=int(args.timeout * 1000))
+        consumer = KafkaConsumer(
+            bootstrap_servers=args.bootstrap, enable_auto_commit=False, consumer_timeout_ms=int(args.timeout * 1000)
+        )
         partitions = [TopicPartition(args.topic, p) for p in sorted(consumer.partitions_for_topic(args.topic) or [])]
         if not partitions:
             raise RuntimeError(f"topic {args.topic} does not exist")
@@ -41,8 +42,9 @@ def main():
         for partition, offset in start_offsets.items():
             consumer.seek(partition, offset)
 
-        producer = KafkaProducer(bootstrap_servers=args.bootstrap, acks="all", linger_ms=5,
-                                 retries=5, enable_idempotence=True)
+        producer = KafkaProducer(
+            bootstrap_servers=args.bootstrap, acks="all", linger_ms=5, retries=5, enable_idempotence=True
+        )
         sent_digest = hashlib.sha256()
         started = time.monotonic()
         futures = []
@@ -54,8 +56,13 @@ def main():
         acknowledged = sum(1 for future in futures if future.get(timeout=args.timeout))
         produce_seconds = time.monotonic() - started
         producer.close()
-        check("produce_acks_all", acknowledged == args.messages, round(args.messages / produce_seconds), "msg/s",
-              f"{acknowledged}/{args.messages} acknowledged by all in-sync replicas in {produce_seconds:.2f} s")
+        check(
+            "produce_acks_all",
+            acknowledged == args.messages,
+            round(args.messages / produce_seconds),
+            "msg/s",
+            f"{acknowledged}/{args.messages} acknowledged by all in-sync replicas in {produce_seconds:.2f} s",
+        )
 
         received = {}
         started = time.monotonic()
@@ -72,11 +79,21 @@ def main():
         received_digest = hashlib.sha256()
         for seq in sorted(received):
             received_digest.update(received[seq][0])
-        check("consume_all", len(received) == args.messages and duplicates == 0, len(received), "messages",
-              f"{len(received)}/{args.messages} received, {duplicates} duplicates, "
-              f"{len(received) / consume_seconds:.0f} msg/s")
-        check("content_matches", received_digest.hexdigest() == sent_digest.hexdigest(), None, None,
-              f"sha256 sent {sent_digest.hexdigest()[:16]}, received {received_digest.hexdigest()[:16]}")
+        check(
+            "consume_all",
+            len(received) == args.messages and duplicates == 0,
+            len(received),
+            "messages",
+            f"{len(received)}/{args.messages} received, {duplicates} duplicates, "
+            f"{len(received) / consume_seconds:.0f} msg/s",
+        )
+        check(
+            "content_matches",
+            received_digest.hexdigest() == sent_digest.hexdigest(),
+            None,
+            None,
+            f"sha256 sent {sent_digest.hexdigest()[:16]}, received {received_digest.hexdigest()[:16]}",
+        )
     except Exception:  # noqa: BLE001 - any failure is a failed check with its traceback
         check("kafka_validation_completed", False, None, None, traceback.format_exc()[-2000:])
     with open(args.output, "w", encoding="utf-8") as handle:

@@ -1,0 +1,81 @@
+"""Every role's meta/argument_specs.yml must describe its defaults: the same names, types that
+fit the values, the same defaults, a description for each option, role-prefixed names."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROLES_DIR = Path(__file__).resolve().parents[2] / "roles"
+ROLES = sorted(path.name for path in ROLES_DIR.iterdir() if (path / "tasks").is_dir())
+PYTHON_TYPES = {"str": str, "path": str, "int": int, "bool": bool, "list": list, "dict": dict, "float": float}
+
+
+def load_defaults(role):
+    defaults = {}
+    for path in sorted((ROLES_DIR / role / "defaults").rglob("*.yml")):
+        defaults.update(yaml.safe_load(path.read_text()) or {})
+    return defaults
+
+
+def load_options(role):
+    specs = yaml.safe_load((ROLES_DIR / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+    options = {}
+    for entry, spec in specs.items():
+        for name, option in (spec.get("options") or {}).items():
+            options.setdefault(name, []).append((entry, option))
+    return specs, options
+
+
+def templated(value):
+    return isinstance(value, str) and "{{" in value
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_has_readme_and_main_entry_point(role):
+    assert (ROLES_DIR / role / "README.md").is_file(), f"{role} has no README.md"
+    specs, _ = load_options(role)
+    assert "main" in specs and specs["main"].get("short_description"), f"{role}: main entry point undescribed"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_default_is_specified_with_a_matching_type_and_default(role):
+    defaults = load_defaults(role)
+    _, options = load_options(role)
+    missing = sorted(set(defaults) - set(options))
+    assert not missing, f"{role}: defaults without an argument spec: {missing}"
+    for name, value in defaults.items():
+        for entry, option in options[name]:
+            where = f"{role}:{entry}:{name}"
+            kind = option.get("type", "str")
+            if not templated(value) and kind != "raw":
+                assert isinstance(value, PYTHON_TYPES[kind]), f"{where}: default {value!r} is not a {kind}"
+                assert not (kind == "int" and isinstance(value, bool)), f"{where}: a bool is not an int"
+            if "default" in option:
+                assert option["default"] == value, f"{where}: spec default {option['default']!r} != {value!r}"
+            assert not option.get("required"), f"{where}: has a default in defaults/ but is marked required"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_options_are_described_prefixed_and_either_defaulted_or_required(role):
+    defaults = load_defaults(role)
+    _, options = load_options(role)
+    for name, entries in options.items():
+        assert name.startswith(f"{role}_"), f"{role}: option {name} lacks the role prefix"
+        for entry, option in entries:
+            where = f"{role}:{entry}:{name}"
+            assert option.get("description"), f"{where}: no description"
+            assert name in defaults or option.get("required"), f"{where}: neither a default nor required"
+            if option.get("type") == "list":
+                assert option.get("elements"), f"{where}: list without elements"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_secrets_are_required_and_hidden(role):
+    defaults = load_defaults(role)
+    _, options = load_options(role)
+    for name, entries in options.items():
+        if any(word in name for word in ("password", "secret_key")):
+            assert name not in defaults, f"{role}: secret {name} has a default"
+            for entry, option in entries:
+                assert option.get("no_log"), f"{role}:{entry}:{name} is a secret without no_log"
