@@ -51,8 +51,8 @@ lint: setup ## ansible-lint (production profile), yamllint, ruff
 	ruff format --check plugins tests tools
 	ansible-lint --profile production
 
-unit: setup ## pytest for plugins and role argument specs
-	pytest
+unit: setup ## pytest for plugins and role argument specs (plugin coverage must stay over 80 %)
+	pytest --cov=plugins --cov-report=term-missing:skip-covered --cov-fail-under=80 tests/unit
 
 molecule: molecule-roles molecule-default ## Molecule: every role scenario, then the full single-node stack
 

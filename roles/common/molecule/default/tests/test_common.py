@@ -1,0 +1,30 @@
+"""The common role on a lab node: JRE, kernel settings file, hosts, tools virtualenv."""
+
+
+def test_java_17_runs(host):
+    result = host.run("java -version")
+    assert result.rc == 0
+    assert 'version "17.' in result.stderr
+
+
+def test_kernel_settings_file(host):
+    settings = host.file("/etc/sysctl.d/60-datalake.conf")
+    assert settings.exists
+    assert "vm.max_map_count = 262144" in settings.content_string
+    assert "vm.swappiness = 1" in settings.content_string
+
+
+def test_node_names_resolve(host):
+    assert host.run("getent hosts dlfb-mol-common").stdout.split()[0] == "10.231.60.11"
+    assert host.run("getent hosts localhost").rc == 0
+
+
+def test_tools_virtualenv_imports_kafka_python(host):
+    result = host.run("/opt/datalake/venv/bin/python -c 'import kafka; print(kafka.__version__)'")
+    assert result.rc == 0, result.stderr
+    assert result.stdout.strip() == "3.0.12"
+
+
+def test_wheel_came_from_the_artifact_cache_with_its_pin(host):
+    assert host.file("/var/cache/datalake-fb/artifacts/kafka_python/kafka_python-3.0.12-py3-none-any.whl").exists
+    assert host.file("/var/cache/datalake-fb/artifacts/common.verified").exists

@@ -1,0 +1,44 @@
+"""MariaDB on a lab node: running, secured, the metastore database and a working hive login."""
+
+import os
+import shlex
+from pathlib import Path
+
+
+def sql(host, query, extra=""):
+    return host.run(f"mysql --batch --skip-column-names {extra} -e {shlex.quote(query)}")
+
+
+def test_service_enabled_and_answering(host):
+    service = host.service("mariadb")
+    assert service.is_running and service.is_enabled
+    assert host.socket("tcp://0.0.0.0:3306").is_listening
+    assert sql(host, "SELECT 1").stdout.strip() == "1"
+
+
+def test_no_anonymous_or_remote_root_and_no_test_database(host):
+    accounts = sql(host, "SELECT CONCAT(User, '@', Host) FROM mysql.user").stdout.split()
+    assert not [a for a in accounts if a.startswith("@")], accounts
+    assert [a for a in accounts if a.startswith("root@")] == ["root@localhost"], accounts
+    assert "test" not in sql(host, "SHOW DATABASES").stdout.split()
+
+
+def test_metastore_database_is_latin1(host):
+    charset = sql(host, "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA "
+                        "WHERE SCHEMA_NAME = 'metastore'").stdout.strip()
+    assert charset == "latin1"
+
+
+def test_hive_user_logs_in_over_tcp_with_the_generated_password(host):
+    password = Path(os.environ["DLFB_ROOT"], ".lab/secrets/hive_metastore_db").read_text().strip()
+    result = sql(host, "SELECT CURRENT_USER()",
+                 f"-h 10.231.60.12 -u hive -p{shlex.quote(password)} metastore")
+    assert result.rc == 0, result.stderr
+    assert result.stdout.strip() == "hive@%"
+    wrong = sql(host, "SELECT 1", "-h 10.231.60.12 -u hive -pwrong-password metastore")
+    assert wrong.rc != 0
+
+
+def test_settings_file_is_in_effect(host):
+    assert sql(host, "SELECT @@innodb_flush_log_at_trx_commit").stdout.strip() == "1"
+    assert sql(host, "SELECT @@max_connections").stdout.strip() == "200"
