@@ -11,12 +11,22 @@ DATABASE_FIELDS = {1: "name", 2: "description", 3: "location_uri", 4: "parameter
 TABLE_FIELDS = {1: "table_name", 2: "db_name", 3: "owner", 9: "parameters", 12: "table_type"}
 
 
+# The exceptions each call declares, by result field id.
+EXCEPTIONS = {
+    "get_all_databases": {1: "MetaException"},
+    "get_database": {1: "NoSuchObjectException", 2: "MetaException"},
+    "get_all_tables": {1: "MetaException"},
+    "get_table": {1: "MetaException", 2: "NoSuchObjectException"},
+}
+
+
 def _success(result, method):
     if 0 in result:
         return result[0]
     for field_id, exception in result.items():
         message = exception.get(1, "") if isinstance(exception, dict) else exception
-        raise ThriftError(f"{method}: metastore exception (field {field_id}): {message}")
+        name = EXCEPTIONS.get(method, {}).get(field_id, f"exception field {field_id}")
+        raise ThriftError(f"{method}: {name}: {message}")
     raise ThriftError(f"{method}: the metastore returned no result")
 
 

@@ -7,8 +7,19 @@ from ansible_collections.datalake_fb.platform.plugins.module_utils.hive_metastor
 from ansible_collections.datalake_fb.platform.plugins.module_utils.thrift_binary import ThriftError
 
 NODE = "10.231.60.15"
-TXN_TABLES = {"AUX_TABLE", "COMPACTION_QUEUE", "COMPLETED_COMPACTIONS", "COMPLETED_TXN_COMPONENTS", "HIVE_LOCKS",
-              "NEXT_COMPACTION_QUEUE_ID", "NEXT_LOCK_ID", "NEXT_TXN_ID", "TXNS", "TXN_COMPONENTS", "WRITE_SET"}
+TXN_TABLES = {
+    "AUX_TABLE",
+    "COMPACTION_QUEUE",
+    "COMPLETED_COMPACTIONS",
+    "COMPLETED_TXN_COMPONENTS",
+    "HIVE_LOCKS",
+    "NEXT_COMPACTION_QUEUE_ID",
+    "NEXT_LOCK_ID",
+    "NEXT_TXN_ID",
+    "TXNS",
+    "TXN_COMPONENTS",
+    "WRITE_SET",
+}
 
 
 def test_service_runs_as_hive(host):
@@ -26,7 +37,7 @@ def test_metastore_answers_from_the_controller():
 
 
 def test_unknown_database_is_a_metastore_error():
-    with HiveMetastore(NODE, 9083, timeout=20) as metastore, pytest.raises(ThriftError, match="NoSuchObject|not found"):
+    with HiveMetastore(NODE, 9083, timeout=20) as metastore, pytest.raises(ThriftError, match="NoSuchObjectException"):
         metastore.database("no_such_database_here")
 
 

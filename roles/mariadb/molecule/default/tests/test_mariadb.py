@@ -24,15 +24,15 @@ def test_no_anonymous_or_remote_root_and_no_test_database(host):
 
 
 def test_metastore_database_is_latin1(host):
-    charset = sql(host, "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA "
-                        "WHERE SCHEMA_NAME = 'metastore'").stdout.strip()
+    charset = sql(
+        host, "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'metastore'"
+    ).stdout.strip()
     assert charset == "latin1"
 
 
 def test_hive_user_logs_in_over_tcp_with_the_generated_password(host):
     password = Path(os.environ["DLFB_ROOT"], ".lab/secrets/hive_metastore_db").read_text().strip()
-    result = sql(host, "SELECT CURRENT_USER()",
-                 f"-h 10.231.60.12 -u hive -p{shlex.quote(password)} metastore")
+    result = sql(host, "SELECT CURRENT_USER()", f"-h 10.231.60.12 -u hive -p{shlex.quote(password)} metastore")
     assert result.rc == 0, result.stderr
     assert result.stdout.strip() == "hive@%"
     wrong = sql(host, "SELECT 1", "-h 10.231.60.12 -u hive -pwrong-password metastore")

@@ -18,7 +18,9 @@ def mc(host, command, access_key, secret_key):
 def test_service_and_health(host):
     service = host.service("minio")
     assert service.is_running and service.is_enabled
-    assert host.run("curl -fsS -o /dev/null -w '%{http_code}' http://127.0.0.1:9000/minio/health/cluster").stdout == "200"
+    assert (
+        host.run("curl -fsS -o /dev/null -w '%{http_code}' http://127.0.0.1:9000/minio/health/cluster").stdout == "200"
+    )
 
 
 def test_binary_reports_the_pinned_release(host):

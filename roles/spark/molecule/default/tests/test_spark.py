@@ -33,16 +33,20 @@ def test_history_server_answers(host):
 
 def test_pyspark_application_on_the_master(host):
     host.run(f"echo {shlex.quote(APP)} > /tmp/molecule_app.py && chmod 644 /tmp/molecule_app.py")
-    result = host.run("runuser -u spark -- env SPARK_CONF_DIR=/etc/spark "
-                      "/opt/spark/current/bin/spark-submit /tmp/molecule_app.py")
+    result = host.run(
+        "runuser -u spark -- env SPARK_CONF_DIR=/etc/spark /opt/spark/current/bin/spark-submit /tmp/molecule_app.py"
+    )
     assert result.rc == 0, result.stderr[-2000:]
     line = next(line for line in result.stdout.splitlines() if line.startswith("RESULT"))
     assert line.split()[1:] == ["5000050000", "spark://dlfb-mol-spark:7077"]
 
 
 def test_defaults_carry_the_seed_tuning_and_the_catalog(host):
-    defaults = dict(line.split(None, 1) for line in host.file("/etc/spark/spark-defaults.conf").content_string.splitlines()
-                    if line and not line.startswith("#"))
+    defaults = dict(
+        line.split(None, 1)
+        for line in host.file("/etc/spark/spark-defaults.conf").content_string.splitlines()
+        if line and not line.startswith("#")
+    )
     assert defaults["spark.sql.adaptive.enabled"] == "true"
     assert defaults["spark.sql.adaptive.skewJoin.enabled"] == "true"
     assert defaults["spark.sql.statistics.histogram.enabled"] == "true"

@@ -1,0 +1,108 @@
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.datalake_fb.platform.plugins.filter.datalake import (
+    FilterModule,
+    artifact_plan,
+    rewrite_url,
+    to_megabytes,
+)
+
+CATALOG = [
+    {
+        "component": "kafka",
+        "version": "4.4.0",
+        "file": "kafka/a.jar",
+        "url": "https://repo1.maven.org/maven2/a.jar",
+        "sha256": "a" * 64,
+    },
+    {
+        "component": "kafka",
+        "version": "4.4.0",
+        "file": "kafka/b.jar",
+        "url": "https://repo1.maven.org/maven2/b.jar",
+        "sha256": "b" * 64,
+    },
+    {"component": "kafka", "version": "4.3.0", "file": "kafka/old.jar", "url": "https://x/old.jar", "sha256": "c" * 64},
+    {"component": "minio", "version": "2026", "file": "minio/minio", "source": "go"},
+]
+
+
+@pytest.mark.parametrize(
+    ("size", "megabytes"),
+    [
+        ("512m", 512),
+        ("4g", 4096),
+        ("4G", 4096),
+        ("1.5g", 1536),
+        ("2048k", 2),
+        ("8GiB", 8192),
+        ("1t", 1048576),
+        (" 256M ", 256),
+        ("1073741824", 1024),
+        (1073741824, 1024),
+    ],
+)
+def test_to_megabytes(size, megabytes):
+    assert to_megabytes(size) == megabytes
+
+
+@pytest.mark.parametrize("bad", ["", "lots", "4x", "-1g", "0", True, None, "g4"])
+def test_to_megabytes_rejects_nonsense(bad):
+    with pytest.raises(AnsibleFilterError, match="to_megabytes"):
+        to_megabytes(bad)
+
+
+def test_rewrite_url_takes_the_longest_prefix():
+    rewrites = {"https://repo1.maven.org/": "https://mirror/", "https://repo1.maven.org/maven2/": "https://nexus/m2/"}
+    assert rewrite_url("https://repo1.maven.org/maven2/a.jar", rewrites) == "https://nexus/m2/a.jar"
+    assert rewrite_url("https://repo1.maven.org/other/a.jar", rewrites) == "https://mirror/other/a.jar"
+    assert rewrite_url("https://pypi/a.whl", rewrites) == "https://pypi/a.whl"
+    with pytest.raises(AnsibleFilterError):
+        rewrite_url("https://x", ["not", "a", "dict"])
+
+
+def test_artifact_plan_expands_components_into_files():
+    plan = artifact_plan(
+        [{"component": "kafka", "version": "4.4.0", "dest": "/opt/kafka/libs", "exclusive": True}],
+        CATALOG,
+        "/var/cache/x",
+    )
+    assert [entry["dest"] for entry in plan] == ["/opt/kafka/libs/a.jar", "/opt/kafka/libs/b.jar"]
+    assert plan[0]["line"] == f"{'a' * 64}  /opt/kafka/libs/a.jar"
+    assert plan[0]["exclusive"] and plan[0]["mode"] == "0644" and plan[0]["dir"] == "/opt/kafka/libs"
+
+
+def test_artifact_plan_defaults_dest_and_rewrites_urls():
+    plan = artifact_plan(
+        [{"component": "kafka", "version": "4.4.0"}],
+        CATALOG,
+        "/var/cache/x",
+        "url",
+        None,
+        {"https://repo1.maven.org/maven2/": "https://nexus/"},
+    )
+    assert plan[1]["dest"] == "/var/cache/x/kafka/b.jar"
+    assert plan[1]["url"] == "https://nexus/b.jar"
+
+
+def test_artifact_plan_takes_built_checksums_from_the_manifest_or_overrides():
+    manifest = {"artifacts": [{"file": "minio/minio", "sha256": "d" * 64}]}
+    plan = artifact_plan([{"component": "minio", "version": "2026", "mode": "0755"}], CATALOG, "/n", "cache", manifest)
+    assert plan[0]["sha256"] == "d" * 64 and plan[0]["url"] is None and plan[0]["mode"] == "0755"
+    overrides = {"minio/minio": {"url": "https://dl/minio", "sha256": "e" * 64}}
+    plan = artifact_plan([{"component": "minio", "version": "2026"}], CATALOG, "/n", "url", manifest, {}, overrides)
+    assert plan[0]["sha256"] == "e" * 64 and plan[0]["url"] == "https://dl/minio"
+
+
+def test_artifact_plan_refuses_unknown_versions_and_unknown_checksums():
+    with pytest.raises(AnsibleFilterError, match=r"kafka version 9.9.9 \(pinned versions: 4.3.0, 4.4.0\)"):
+        artifact_plan([{"component": "kafka", "version": "9.9.9"}], CATALOG, "/n")
+    with pytest.raises(AnsibleFilterError, match="has no known sha256"):
+        artifact_plan([{"component": "minio", "version": "2026"}], CATALOG, "/n")
+    with pytest.raises(AnsibleFilterError, match="expected a list"):
+        artifact_plan("kafka", CATALOG, "/n")
+
+
+def test_filter_module_exports_the_filters():
+    assert set(FilterModule().filters()) == {"to_megabytes", "rewrite_url", "artifact_plan"}
