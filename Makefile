@@ -47,8 +47,8 @@ test: artifacts lint unit molecule ## The whole test suite (what CI runs)
 
 lint: setup ## ansible-lint (production profile), yamllint, ruff
 	yamllint --strict .
-	ruff check plugins tests tools
-	ruff format --check plugins tests tools
+	ruff check .
+	ruff format --check .
 	ansible-lint --profile production
 
 unit: setup ## pytest for plugins and role argument specs (plugin coverage must stay over 80 %)
