@@ -38,7 +38,7 @@ validate: setup ## Validation playbook (results in artifacts/results/)
 	$(PLAYBOOK) playbooks/validate.yml
 
 bench: artifacts ## Deploy benchmark: cold site.yml on a fresh node, then the no-change re-run
-	$(PLAYBOOK) playbooks/bench_deploy.yml
+	python scripts/bench_deploy.py
 
 destroy: setup ## Remove the lab node(s) and network
 	$(PLAYBOOK) playbooks/lab.yml -e lab_state=absent

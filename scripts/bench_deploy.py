@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Deploy benchmark: cold `site.yml` on an empty lab node (image and artifacts cached), then the
+no-change re-run. Writes artifacts/results/deploy_benchmark.json.
+
+Times are measured, not asserted; the run fails only if the re-run changes something (then the
+collection is not idempotent) or a playbook fails.
+"""
+
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INVENTORY = "inventories/bench"
+TARGETS = {"cold_deploy_seconds": 360, "rerun_seconds": 60, "rerun_changed": 0}
+
+
+def playbook(*args, env=None):
+    """Run ansible-playbook; return (seconds, output)."""
+    started = time.monotonic()
+    result = subprocess.run(
+        ["ansible-playbook", "-i", INVENTORY, *args], cwd=ROOT, env=env, text=True, capture_output=True, check=False
+    )
+    seconds = round(time.monotonic() - started, 1)
+    if result.returncode != 0:
+        sys.stdout.write(result.stdout[-5000:] + result.stderr[-3000:])
+        raise SystemExit(f"ansible-playbook {' '.join(args)} failed (rc {result.returncode})")
+    return seconds, result.stdout
+
+
+def recap(output):
+    """Sum the PLAY RECAP counters over hosts."""
+    totals = {}
+    for line in output.splitlines():
+        if re.match(r"^\S+\s+: ok=\d+", line):
+            for key, value in re.findall(r"(\w+)=(\d+)", line):
+                totals[key] = totals.get(key, 0) + int(value)
+    return totals
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="dlfb-bench-facts.") as facts:
+        # a fact cache of its own: the cold run must not reuse facts of an earlier node
+        env = dict(os.environ, ANSIBLE_CACHE_PLUGIN_CONNECTION=facts)
+        playbook("playbooks/lab.yml", "-e", "lab_state=absent", env=env)
+        playbook("playbooks/lab.yml", env=env)
+        apt_cached = len(list((ROOT / ".lab/apt-archives").glob("*.deb")))
+        cold_seconds, cold_output = playbook("site.yml", env=env)
+        rerun_seconds, rerun_output = playbook("site.yml", env=env)
+        playbook("playbooks/lab.yml", "-e", "lab_state=absent", env=env)
+    rerun = recap(rerun_output)
+    figures = {
+        "cold_deploy_seconds": cold_seconds,
+        "cold_changed": recap(cold_output).get("changed"),
+        "rerun_seconds": rerun_seconds,
+        "rerun_changed": rerun.get("changed"),
+        "rerun_tasks_ok": rerun.get("ok"),
+    }
+    report = {
+        "benchmark": "deploy",
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "conditions": {
+            "nodes": 1,
+            "image_cached": True,
+            "artifacts_cached": True,
+            "apt_packages_cached_before_cold_run": apt_cached,
+        },
+        "figures": figures,
+        "targets": TARGETS,
+        "met": {key: figures[key] <= target for key, target in TARGETS.items()},
+    }
+    results = ROOT / "artifacts/results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "deploy_benchmark.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+    if figures["rerun_changed"] != 0:
+        raise SystemExit(f"the re-run changed {figures['rerun_changed']} things: site.yml is not idempotent")
+
+
+if __name__ == "__main__":
+    main()
