@@ -4,6 +4,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 export DLFB_CACHE ?= $(HOME)/.cache/datalake-fb
+export DLFB_ROOT := $(CURDIR)
+# The MinIO/mc build's module and build caches live with the other shared caches.
+export GOMODCACHE ?= $(DLFB_CACHE)/go/mod
+export GOCACHE ?= $(DLFB_CACHE)/go/build
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/roles/lab/files/containers.conf
@@ -30,6 +34,7 @@ lab-nodes: setup ## Build the lab image if missing and start the lab node(s)
 lab: artifacts lab-nodes ## Everything: lab node(s), site.yml, validation, and where each service answers
 	$(PLAYBOOK) site.yml
 	$(PLAYBOOK) playbooks/validate.yml
+	$(PLAYBOOK) playbooks/endpoints.yml
 
 site: setup ## ansible-playbook site.yml on the lab
 	$(PLAYBOOK) site.yml
@@ -50,6 +55,7 @@ lint: setup ## ansible-lint (production profile), yamllint, ruff
 	ruff check .
 	ruff format --check .
 	ansible-lint --profile production
+	ansible-playbook -i inventories/production site.yml --syntax-check
 
 unit: setup ## pytest for plugins and role argument specs (plugin coverage must stay over 80 %)
 	pytest --cov=plugins --cov-report=term-missing:skip-covered --cov-fail-under=80 tests/unit
