@@ -35,11 +35,8 @@ options:
   table:
     description: Also describe this table of O(database) (type, parameters such as Iceberg's C(metadata_location)).
     type: str
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - datalake_fb.platform.info_module
 """
 
 EXAMPLES = r"""

@@ -12,30 +12,11 @@ version_added: 1.0.0
 description:
   - Sends metadata requests as a client would, so it serves as a health gate - every broker
     registered, a controller elected, no partition without a leader.
-  - Runs where L(kafka-python,https://pypi.org/project/kafka-python/) 2.1 or newer is importable,
-    for example the tools virtualenv of the C(common) role.
 author: DataLake FB platform engineers
-requirements:
-  - kafka-python >= 2.1
-options:
-  bootstrap_servers:
-    description: Brokers to bootstrap from, as C(host:port).
-    type: list
-    elements: str
-    default: [localhost:9092]
-  timeout:
-    description: Seconds to wait for each request.
-    type: int
-    default: 30
-  client_id:
-    description: Client id shown in the brokers' logs.
-    type: str
-    default: datalake-fb-ansible
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+options: {}
+extends_documentation_fragment:
+  - datalake_fb.platform.kafka
+  - datalake_fb.platform.info_module
 """
 
 EXAMPLES = r"""

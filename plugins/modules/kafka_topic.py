@@ -14,10 +14,7 @@ description:
     and changes only what differs. Check mode reports what would change; diff mode shows it.
   - Partitions can only grow and the replication factor cannot change in place; asking for
     either fails with a clear message before anything is changed.
-  - Runs where L(kafka-python,https://pypi.org/project/kafka-python/) 2.1 or newer is importable.
 author: DataLake FB platform engineers
-requirements:
-  - kafka-python >= 2.1
 options:
   name:
     description: Topic name.
@@ -38,19 +35,8 @@ options:
     description: Topic config to enforce, for example C(retention.ms). Keys not listed are left alone.
     type: dict
     default: {}
-  bootstrap_servers:
-    description: Brokers to bootstrap from, as C(host:port).
-    type: list
-    elements: str
-    default: [localhost:9092]
-  timeout:
-    description: Seconds to wait for each request.
-    type: int
-    default: 30
-  client_id:
-    description: Client id shown in the brokers' logs.
-    type: str
-    default: datalake-fb-ansible
+extends_documentation_fragment:
+  - datalake_fb.platform.kafka
 attributes:
   check_mode:
     support: full
