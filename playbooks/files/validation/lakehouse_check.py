@@ -1,7 +1,8 @@
 """Spark + Iceberg validation (the seed's T6.4.1): a Spark application on the standalone master
 creates an Iceberg table in the `lakehouse` catalog (Hive Metastore, data on MinIO), writes
 generated rows, counts them back, times the seed's GROUP BY department, merges a batch, and
-reads the first snapshot back with VERSION AS OF.
+reads the first snapshot back with VERSION AS OF, and appends to a ledger table that is never
+dropped (its row count is the number of validation runs the data survived).
 
 Writes a JSON list of checks ({name, passed, figure, unit, detail}) to --output, even when a
 step fails (the failing step is recorded, later steps are skipped).
@@ -125,6 +126,18 @@ def merge_and_time_travel(spark, args, table, checks):
     checks.add("snapshots", snapshots >= 2, snapshots, "snapshots")
 
 
+def runs_ledger(spark, args, _table, checks):
+    """An Iceberg table the validation never drops: one row per run, so its count shows that
+    earlier runs' data survived every re-deploy in between."""
+    ledger = f"{args.catalog}.{args.namespace}.runs"
+    spark.sql(f"CREATE TABLE IF NOT EXISTS {ledger} (run_at TIMESTAMP, rows_written BIGINT) USING iceberg")
+    before = spark.table(ledger).count()
+    spark.sql(f"INSERT INTO {ledger} VALUES (current_timestamp(), {args.rows})")
+    after = spark.table(ledger).count()
+    detail = f"{before} earlier runs kept, this one added"
+    checks.add("validation_runs_kept", after == before + 1, after, "runs", detail)
+
+
 def parse_args():
     parser = argparse.ArgumentParser()
     parser.add_argument("--catalog", default="lakehouse")
@@ -150,7 +163,7 @@ def main():
         checks.add(
             "spark_session_on_master", master.startswith("spark://"), round(time.monotonic() - started, 2), "s", master
         )
-        for step in (create_table, write_and_read, group_by_department, merge_and_time_travel):
+        for step in (create_table, write_and_read, group_by_department, merge_and_time_travel, runs_ledger):
             step(spark, args, table, checks)
     except Exception:  # noqa: BLE001 - any failure is a failed check with its traceback
         checks.add("spark_validation_completed", False, None, None, traceback.format_exc()[-2000:])
