@@ -16,6 +16,13 @@ def test_service_enabled_and_answering(host):
     assert sql(host, "SELECT 1").stdout.strip() == "1"
 
 
+def test_socket_activation_is_off_so_mariadbd_holds_its_port(host):
+    assert host.run("systemctl is-enabled mariadb.socket").stdout.strip() == "masked"
+    listener = host.run("ss -Htlne 'sport = :3306'").stdout
+    mysql_uid = host.user("mysql").uid
+    assert f"uid:{mysql_uid} " in listener, listener
+
+
 def test_no_anonymous_or_remote_root_and_no_test_database(host):
     accounts = sql(host, "SELECT CONCAT(User, '@', Host) FROM mysql.user").stdout.split()
     assert not [a for a in accounts if a.startswith("@")], accounts
