@@ -33,7 +33,7 @@ def test_root_credentials_are_not_world_readable(host):
 
 
 def test_service_account_writes_and_reads_the_warehouse(host):
-    key, value = "lakehouse", secret("s3_lakehouse")
+    key, value = secret("s3_lakehouse_access_key"), secret("s3_lakehouse")
     assert mc(host, "ls t/warehouse", key, value).rc == 0
     assert host.run("echo molecule-object > /tmp/object.txt").rc == 0
     assert mc(host, "cp /tmp/object.txt t/warehouse/molecule/object.txt", key, value).rc == 0
@@ -42,4 +42,4 @@ def test_service_account_writes_and_reads_the_warehouse(host):
 
 
 def test_wrong_secret_is_refused(host):
-    assert mc(host, "ls t/warehouse", "lakehouse", "not-the-secret").rc != 0
+    assert mc(host, "ls t/warehouse", secret("s3_lakehouse_access_key"), "not-the-secret").rc != 0
