@@ -10,7 +10,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cache=${DLFB_CACHE:-$HOME/.cache/datalake-fb}
 go_min=1.24
 go_fallback=1.25.4   # fetched from the Go module proxy (golang.org/toolchain) if no Go >= $go_min
-packages=(podman runc debootstrap netavark aardvark-dns python3-venv openssh-client curl unzip make git)
+# Host packages and the commands each provides: one list, also read by the host-tools test.
+host_packages_file="$repo/scripts/host-packages.txt"
+mapfile -t packages < <(awk '!/^#/ && NF {print $1}' "$host_packages_file")
 
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
@@ -25,6 +27,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   log "installing host packages: ${missing[*]}"
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Every command the project runs on this machine must now be there (a package can be installed
+# and still miss one, e.g. after a manual removal): name what is missing instead of failing later.
+absent=$(awk '!/^#/ && NF {for (i = 2; i <= NF; i++) print $1, $i}' "$host_packages_file" |
+  while read -r pkg cmd; do
+    case "$cmd" in /*) [ -x "$cmd" ] ;; *) command -v "$cmd" >/dev/null ;; esac || echo "$cmd (package $pkg)"
+  done)
+if [ -n "$absent" ]; then
+  log "missing host commands after the package step: $(echo "$absent" | paste -sd, -)"
+  exit 1
 fi
 
 mkdir -p "$cache"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs scripts/bootstrap.sh on a machine that has nothing: a debootstrapped Debian 12 minbase
+# root with only `git make` added (what the README asks of a new user), in a chroot, from a clean
+# clone of HEAD. Then checks that every host command the project runs is there and works, and
+# runs the host-tools guard and the unit tests with the virtualenv bootstrap made. Nothing of this
+# machine's own installation is visible inside. Needs root and debootstrap (`make setup`).
+# Usage: scripts/fresh_machine_check.sh [--keep]   (--keep leaves the root in $DLFB_FRESH_ROOT)
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+root=${DLFB_FRESH_ROOT:-$(mktemp -d /var/tmp/dlfb-fresh.XXXXXX)}
+mirror=${DLFB_FRESH_MIRROR:-http://deb.debian.org/debian}
+keep=${1:-}
+log() { printf '[fresh-check] %s\n' "$*"; }
+
+cleanup() {
+  for m in dev/pts dev proc sys; do mountpoint -q "$root/$m" && umount -l "$root/$m"; done
+  [ "$keep" = --keep ] || rm -rf "$root"
+}
+trap cleanup EXIT
+
+started=$(date +%s)
+log "debootstrap bookworm minbase + git make into $root"
+debootstrap --variant=minbase --include=git,make bookworm "$root" "$mirror" >/dev/null
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+mount -t proc proc "$root/proc"
+mount --rbind /sys "$root/sys"
+mount --rbind /dev "$root/dev"
+
+log "clean clone of HEAD into the new root"
+git clone -q "$repo" "$root/root/datalake-fb"
+
+# The commands of scripts/host-packages.txt, each asked for its version after bootstrap.
+cat >"$root/root/check.sh" <<'EOF'
+set -euo pipefail
+cd /root/datalake-fb
+echo "before bootstrap:"; for c in podman iptables debootstrap curl ssh python3; do
+  printf '  %-12s %s\n' "$c" "$(command -v "$c" || echo absent)"; done
+scripts/bootstrap.sh
+echo "after bootstrap:"
+podman --version
+runc --version | head -1
+/usr/lib/podman/netavark --version
+iptables -V
+debootstrap --version
+ssh -V 2>&1
+curl --version | head -1
+.venv/bin/go version
+.venv/bin/ansible-playbook --version | head -1
+.venv/bin/pytest -q -p no:cacheprovider tests/unit
+EOF
+log "bootstrap and checks inside the chroot"
+chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  TERM=dumb LANG=C.UTF-8 bash /root/check.sh
+log "passed in $(($(date +%s) - started)) s"
