@@ -23,6 +23,12 @@ started=$(date +%s)
 log "debootstrap bookworm minbase + git make into $root"
 debootstrap --variant=minbase --include=git,make bookworm "$root" "$mirror" >/dev/null
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The machine's own way to the registries comes along (its CA certificates, pip settings and
+# the SSL_*/PIP_* variables): that is this machine's set-up, not something the project installs.
+mkdir -p "$root/usr/local/share/ca-certificates"
+cp -a /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
+[ -f /etc/pip.conf ] && cp /etc/pip.conf "$root/etc/pip.conf"
+mapfile -t registry_env < <(env | grep -E '^(PIP_CERT|PIP_DEFAULT_TIMEOUT|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|GIT_SSL_CAINFO)=' || true)
 mount -t proc proc "$root/proc"
 mount --rbind /sys "$root/sys"
 mount --rbind /dev "$root/dev"
@@ -51,5 +57,5 @@ curl --version | head -1
 EOF
 log "bootstrap and checks inside the chroot"
 chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  TERM=dumb LANG=C.UTF-8 bash /root/check.sh
+  TERM=dumb LANG=C.UTF-8 "${registry_env[@]}" bash /root/check.sh
 log "passed in $(($(date +%s) - started)) s"
