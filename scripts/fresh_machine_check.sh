@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs scripts/bootstrap.sh on a machine that has nothing: a debootstrapped Debian 12 minbase
 # root with only `git make` added (what the README asks of a new user), in a chroot, from a clean
-# clone of HEAD. Then checks that every host command the project runs is there and works, and
-# runs the host-tools guard and the unit tests with the virtualenv bootstrap made. Nothing of this
+# clone of HEAD. Then checks that every host command the project runs is there and works, runs
+# the host-tools guard and the unit tests with the virtualenv bootstrap made, and starts a
+# container on a podman bridge network (the step that failed without iptables). Nothing of this
 # machine's own installation is visible inside. Needs root and debootstrap (`make setup`).
 # Usage: scripts/fresh_machine_check.sh [--keep]   (--keep leaves the root in $DLFB_FRESH_ROOT)
 set -euo pipefail
@@ -54,6 +55,12 @@ curl --version | head -1
 .venv/bin/go version
 .venv/bin/ansible-playbook --version | head -1
 .venv/bin/pytest -q -p no:cacheprovider tests/unit
+# What failed before: a container on a bridge network (netavark sets it up with iptables).
+export CONTAINERS_CONF=$PWD/roles/lab/files/containers.conf
+podman network rm -f dlfb-fresh-check >/dev/null 2>&1 || true
+podman network create --subnet 10.231.99.0/24 dlfb-fresh-check >/dev/null
+podman run --rm --network dlfb-fresh-check --rootfs / /bin/sh -c "echo container interfaces: \$(ls /sys/class/net)"
+podman network rm -f dlfb-fresh-check >/dev/null
 EOF
 log "bootstrap and checks inside the chroot"
 chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \

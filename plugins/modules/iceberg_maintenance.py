@@ -1,0 +1,416 @@
+#!/usr/bin/python
+# Copyright: DataLake FB platform engineers
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: iceberg_maintenance
+short_description: Compact, clean up and tune an Apache Iceberg table through Spark
+version_added: 1.1.0
+description:
+  - Maintains one Iceberg table of a Spark catalog with Iceberg's own procedures -
+    C(rewrite_data_files) (binpack or sort), C(rewrite_manifests), C(expire_snapshots),
+    C(remove_orphan_files) - and sets table properties.
+  - Runs on a Spark client node as an ordinary Spark application (C(spark-submit) of a driver program
+    that ships with the module), so it uses the node's C(spark-defaults.conf) - the standalone master,
+    the catalog, the S3 credentials.
+  - The work is planned first from the table's metadata tables (C(files), C(snapshots), C(refs),
+    C(manifests)) with the same rules as Iceberg's size-based rewriter; a procedure is called only for
+    work the plan found, so a table with nothing to do gets no new snapshot and C(changed=false).
+  - Check mode plans only (orphans are listed with the procedure's dry run): nothing is written and the
+    table's current snapshot is unchanged.
+  - Bad input (an unknown table, a C(where) that does not parse, a target size under 1 MB, orphans younger
+    than 24 hours) fails before any procedure runs. Commit conflicts with concurrent writers are retried.
+author: DataLake FB platform engineers
+options:
+  table:
+    description: The table, as C(namespace.table).
+    type: str
+    required: true
+  catalog:
+    description: The Spark catalog that holds the table.
+    type: str
+    default: lakehouse
+  properties:
+    description:
+      - Table properties to enforce (for example C(write.target-file-size-bytes),
+        C(write.parquet.compression-codec), C(write.metadata.delete-after-commit.enabled)). Others are left alone.
+    type: dict
+    default: {}
+  rewrite_data_files:
+    description: Compact (or sort) data files. Omit to skip.
+    type: dict
+    suboptions:
+      enabled:
+        description: Run this action.
+        type: bool
+        default: true
+      strategy:
+        description: C(binpack) merges small files; C(sort) also orders rows by O(rewrite_data_files.sort_order).
+        type: str
+        choices: [binpack, sort]
+        default: binpack
+      sort_order:
+        description: For C(sort), e.g. C(department ASC, id DESC); the table's sort order when omitted.
+        type: str
+      target_file_size:
+        description: Target data file size, bytes or a size such as C(128MB). At least 1 MB.
+        type: raw
+        default: 512MB
+      min_input_files:
+        description: A partition's small files are rewritten once there are at least this many.
+        type: int
+        default: 5
+      min_file_size_ratio:
+        description: Files smaller than this fraction of the target are candidates.
+        type: float
+        default: 0.75
+      max_file_size_ratio:
+        description: Files larger than this multiple of the target are candidates (split).
+        type: float
+        default: 1.8
+      max_file_group_size:
+        description: The most bytes rewritten by one file group (one task set).
+        type: raw
+        default: 100GB
+      where:
+        description: A Spark SQL predicate on the table's columns; only files with matching rows are rewritten.
+        type: str
+      partial_progress:
+        description: Commit file groups as they finish, so a conflict or failure keeps the work done.
+        type: bool
+        default: true
+      max_commits:
+        description: With partial progress, the most commits one run makes.
+        type: int
+        default: 10
+      max_concurrent_file_group_rewrites:
+        description: File groups rewritten at once.
+        type: int
+        default: 2
+  rewrite_manifests:
+    description: Rewrite the data manifests (one per partition range) once there are many.
+    type: dict
+    suboptions:
+      enabled:
+        description: Run this action.
+        type: bool
+        default: true
+      min_manifests:
+        description: Rewrite only when the table has at least this many data manifests.
+        type: int
+        default: 10
+  expire_snapshots:
+    description: Expire old snapshots (and the files only they reference).
+    type: dict
+    suboptions:
+      enabled:
+        description: Run this action.
+        type: bool
+        default: true
+      older_than:
+        description: Expire snapshots older than this, seconds or a duration such as C(5d), C(36h).
+        type: raw
+        default: 5d
+      retain_last:
+        description: Always keep this many newest snapshots, whatever their age.
+        type: int
+        default: 1
+  remove_orphan_files:
+    description: Delete files under the table's location that no metadata references.
+    type: dict
+    suboptions:
+      enabled:
+        description: Run this action.
+        type: bool
+        default: true
+      older_than:
+        description: Only files older than this (at least C(24h), as Iceberg requires), e.g. C(3d).
+        type: raw
+        default: 3d
+      dry_run:
+        description: Only report the orphans.
+        type: bool
+        default: false
+  commit_retries:
+    description: Retries of a procedure whose commit conflicted with another writer.
+    type: int
+    default: 3
+  spark_submit:
+    description: The C(spark-submit) program on the node.
+    type: path
+    default: /opt/spark/current/bin/spark-submit
+  spark_conf_dir:
+    description: Spark's configuration directory (C(spark-defaults.conf) with the catalog).
+    type: path
+    default: /etc/spark
+  spark_conf:
+    description: Extra C(--conf) settings for the maintenance application, e.g. C(spark.cores.max).
+    type: dict
+    default: {}
+  timeout:
+    description: Seconds the whole Spark application may take; it is stopped after that.
+    type: int
+    default: 3600
+  metrics_dir:
+    description:
+      - A directory on the node for the run's record, C(<catalog>.<namespace>.<table>.json) (outcome, metrics before
+        and after, what each action did, time of the last success). Not written in check mode.
+    type: path
+  textfile_dir:
+    description:
+      - node exporter's textfile collector directory, for C(iceberg_maintenance_<table>.prom) (success, last run and
+        last success times, files rewritten, table files, small-file ratio, snapshots, manifests). Needs O(metrics_dir).
+    type: path
+attributes:
+  check_mode:
+    support: full
+    description: Plans from the metadata tables and reports what would change; writes nothing.
+  diff_mode:
+    support: none
+requirements:
+  - A Spark client node with Iceberg's Spark runtime and the catalog configured (the C(spark) role).
+notes:
+  - Run it as the Spark user (C(become_user)), so the application's files belong to that user.
+"""
+
+EXAMPLES = r"""
+- name: Compact and clean up the sales table
+  datalake_fb.platform.iceberg_maintenance:
+    table: sales.vendas
+    properties:
+      write.target-file-size-bytes: "134217728"
+      write.metadata.delete-after-commit.enabled: "true"
+      write.metadata.previous-versions-max: "20"
+    rewrite_data_files:
+      target_file_size: 128MB
+      min_input_files: 5
+    rewrite_manifests:
+      min_manifests: 10
+    expire_snapshots:
+      older_than: 5d
+      retain_last: 10
+    remove_orphan_files:
+      older_than: 3d
+  become: true
+  become_user: spark
+
+- name: Plan only (check mode): what would be compacted today
+  datalake_fb.platform.iceberg_maintenance:
+    table: sales.vendas
+    rewrite_data_files:
+      target_file_size: 128MB
+      where: "sale_date >= date'2026-01-01'"
+  check_mode: true
+  register: plan
+"""
+
+RETURN = r"""
+plan:
+  description: What each enabled action found to do (groups, files, bytes, snapshots, manifests, orphans).
+  returned: always
+  type: dict
+  sample:
+    rewrite_data_files: {groups: [{partition: "0:{\"department\":\"sales\"}", files: 120, bytes: 1048576}],
+                         files: 600, bytes: 5242880, partitions: 5}
+    expire_snapshots: {snapshots: 48}
+    rewrite_manifests: {manifests: 60, current: 60}
+    remove_orphan_files: {files: 0, dry_run: false}
+actions:
+  description: What each procedure reported (empty in check mode, or when there was nothing to do).
+  returned: always
+  type: dict
+  sample:
+    rewrite_data_files: {rewritten_data_files_count: 600, added_data_files_count: 5, attempts: 1}
+before:
+  description: Table metrics before the run.
+  returned: always
+  type: dict
+  sample: {data_files: 600, total_bytes: 5242880, average_file_bytes: 8738, small_files: 600,
+           small_file_ratio: 1.0, snapshots: 61, manifests: 60, records: 100000, current_snapshot_id: 1234}
+after:
+  description: Table metrics after the run (the same as before when nothing ran).
+  returned: always
+  type: dict
+duration_seconds:
+  description: Wall time of the Spark application, start to stop.
+  returned: always
+  type: float
+"""
+
+import inspect
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.datalake_fb.platform.plugins.module_utils import iceberg_maintenance as planner
+from ansible_collections.datalake_fb.platform.plugins.module_utils import iceberg_spark_driver as driver
+
+
+def run_driver(module, request, mode):
+    """Run the driver program with spark-submit; return its result dict and the wall time."""
+    params = module.params
+    if not os.access(params["spark_submit"], os.X_OK):
+        module.fail_json(msg=f"spark_submit {params['spark_submit']} is not an executable program on this host")
+    work_dir = tempfile.mkdtemp(prefix="iceberg-maintenance.")
+    try:
+        for name, source in zip(planner.DRIVER_FILES, (planner, driver), strict=True):
+            with open(os.path.join(work_dir, name), "w") as handle:
+                handle.write(inspect.getsource(source))
+        with open(os.path.join(work_dir, "request.json"), "w") as handle:
+            json.dump(request, handle)
+        env = dict(os.environ, SPARK_CONF_DIR=params["spark_conf_dir"])
+        started = time.monotonic()
+        try:
+            completed = subprocess.run(  # noqa: S603 - argv list from checked options, no shell
+                planner.driver_command(params["spark_submit"], params["spark_conf"], work_dir, mode),
+                cwd=work_dir,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=params["timeout"],
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            module.fail_json(msg=f"the maintenance application did not finish within timeout={params['timeout']} s")
+        seconds = round(time.monotonic() - started, 2)
+        result_file = os.path.join(work_dir, "result.json")
+        if not os.path.exists(result_file):
+            module.fail_json(
+                msg=f"spark-submit exited with {completed.returncode} before the driver reported",
+                stderr=completed.stderr[-4000:],
+            )
+        with open(result_file) as handle:
+            return json.load(handle), seconds
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def main():
+    size_or_int = {"type": "raw"}
+    module = AnsibleModule(
+        argument_spec={
+            "table": {"type": "str", "required": True},
+            "catalog": {"type": "str", "default": "lakehouse"},
+            "properties": {"type": "dict", "default": {}},
+            "rewrite_data_files": {
+                "type": "dict",
+                "options": {
+                    "enabled": {"type": "bool", "default": True},
+                    "strategy": {"type": "str", "choices": ["binpack", "sort"], "default": "binpack"},
+                    "sort_order": {"type": "str"},
+                    "target_file_size": dict(size_or_int, default="512MB"),
+                    "min_input_files": {"type": "int", "default": 5},
+                    "min_file_size_ratio": {"type": "float", "default": 0.75},
+                    "max_file_size_ratio": {"type": "float", "default": 1.8},
+                    "max_file_group_size": dict(size_or_int, default="100GB"),
+                    "where": {"type": "str"},
+                    "partial_progress": {"type": "bool", "default": True},
+                    "max_commits": {"type": "int", "default": 10},
+                    "max_concurrent_file_group_rewrites": {"type": "int", "default": 2},
+                },
+            },
+            "rewrite_manifests": {
+                "type": "dict",
+                "options": {
+                    "enabled": {"type": "bool", "default": True},
+                    "min_manifests": {"type": "int", "default": 10},
+                },
+            },
+            "expire_snapshots": {
+                "type": "dict",
+                "options": {
+                    "enabled": {"type": "bool", "default": True},
+                    "older_than": dict(size_or_int, default="5d"),
+                    "retain_last": {"type": "int", "default": 1},
+                },
+            },
+            "remove_orphan_files": {
+                "type": "dict",
+                "options": {
+                    "enabled": {"type": "bool", "default": True},
+                    "older_than": dict(size_or_int, default="3d"),
+                    "dry_run": {"type": "bool", "default": False},
+                },
+            },
+            "commit_retries": {"type": "int", "default": 3},
+            "spark_submit": {"type": "path", "default": "/opt/spark/current/bin/spark-submit"},
+            "spark_conf_dir": {"type": "path", "default": "/etc/spark"},
+            "spark_conf": {"type": "dict", "default": {}},
+            "timeout": {"type": "int", "default": 3600},
+            "metrics_dir": {"type": "path"},
+            "textfile_dir": {"type": "path"},
+        },
+        required_by={"textfile_dir": "metrics_dir"},
+        supports_check_mode=True,
+    )
+    try:
+        request = planner.normalize_request(module.params)
+    except planner.MaintenanceInputError as error:
+        module.fail_json(msg=str(error))
+    if module.params["commit_retries"] < 0 or module.params["timeout"] < 1:
+        module.fail_json(msg="commit_retries must be >= 0 and timeout >= 1")
+    request["commit_retries"] = module.params["commit_retries"]
+    if not request["actions"]:
+        module.fail_json(
+            msg="nothing to do: enable at least one of properties, rewrite_data_files, "
+            "rewrite_manifests, expire_snapshots, remove_orphan_files"
+        )
+
+    result, seconds = run_driver(module, request, "plan" if module.check_mode else "apply")
+    result["duration_seconds"] = seconds
+    name = planner.table_label(request)
+    failed = result.get("input_error") or result.get("error")
+    if module.params["metrics_dir"] and not module.check_mode:
+        planner.write_metrics(
+            request,
+            result,
+            not failed,
+            now=int(time.time()),
+            json_dir=module.params["metrics_dir"],
+            textfile_dir=module.params["textfile_dir"],
+        )
+    if result.get("input_error"):
+        module.fail_json(msg=result["input_error"], table=name)
+    if result.get("error"):
+        module.fail_json(
+            msg=f"maintenance of {name} failed",
+            error=result["error"],
+            plan=result.get("plan", {}),
+            actions=result.get("actions", {}),
+            before=result.get("before"),
+        )
+    before = result["before"]
+    after = result.get("after") or before
+    if module.check_mode:
+        changed = planner.plan_has_work(result["plan"])
+    else:
+        actions = result["actions"]
+        changed = (
+            after["current_snapshot_id"] != before["current_snapshot_id"]
+            or "properties" in actions
+            or "expire_snapshots" in actions
+            or bool(actions.get("remove_orphan_files", {}).get("removed"))
+        )
+    module.exit_json(
+        changed=changed,
+        table=name,
+        plan=result["plan"],
+        actions=result["actions"],
+        before=before,
+        after=after,
+        duration_seconds=seconds,
+        plan_seconds=result.get("plan_seconds"),
+        apply_seconds=result.get("apply_seconds"),
+    )
+
+
+if __name__ == "__main__":
+    main()

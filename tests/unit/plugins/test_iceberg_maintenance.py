@@ -1,0 +1,372 @@
+"""iceberg_maintenance: input checks, the plans (Iceberg's size-based rewriter rules, snapshot
+expiry, manifests), the driver's plan/apply against a fake table, and the module's modes and
+failures with spark-submit replaced by a stand-in that answers like the driver."""
+
+import json
+import subprocess
+
+import pytest
+
+from ansible_collections.datalake_fb.platform.plugins.module_utils import iceberg_maintenance as planner
+from ansible_collections.datalake_fb.platform.plugins.module_utils import iceberg_spark_driver as driver
+from ansible_collections.datalake_fb.platform.plugins.modules import iceberg_maintenance
+
+MB = planner.MB
+REWRITE = planner.normalize_request(
+    {"table": "s.t", "rewrite_data_files": {"target_file_size": "128MB", "min_input_files": 5}}
+)["actions"]["rewrite_data_files"]
+
+
+def files(count, size, partition="p0"):
+    return [
+        {"path": f"{partition}/{i}.parquet", "size": size, "partition": partition, "records": 10} for i in range(count)
+    ]
+
+
+# ---- input -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(1024, 1024), ("128MB", 128 * MB), ("512m", 512 * MB), ("1g", 1024 * MB), ("10 kb", 10240)]
+)
+def test_sizes_parse(value, expected):
+    assert planner.parse_size(value, "x") == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [(90, 90), ("36h", 129600), ("3d", 259200), ("1w", 604800)])
+def test_durations_parse(value, expected):
+    assert planner.parse_duration(value, "x") == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"table": "justatable"}, "namespace.table"),
+        ({"table": "a.b; DROP TABLE x"}, "plain identifiers"),
+        ({"table": "s.t", "catalog": "lake house"}, "catalog"),
+        ({"table": "s.t", "rewrite_data_files": {"target_file_size": "512KB"}}, "below 1 MB"),
+        ({"table": "s.t", "rewrite_data_files": {"target_file_size": "lots"}}, "is not a size"),
+        ({"table": "s.t", "rewrite_data_files": {"target_file_size": True}}, "is not a size"),
+        ({"table": "s.t", "rewrite_data_files": {"min_input_files": 0}}, "min_input_files"),
+        ({"table": "s.t", "rewrite_data_files": {"sort_order": "id"}}, "needs strategy: sort"),
+        ({"table": "s.t", "rewrite_data_files": {"strategy": "sort", "sort_order": "id; x"}}, "sort_order"),
+        ({"table": "s.t", "rewrite_data_files": {"min_file_size_ratio": 1.5}}, "min_file_size_ratio"),
+        ({"table": "s.t", "remove_orphan_files": {"older_than": "23h"}}, "under 24 h"),
+        ({"table": "s.t", "remove_orphan_files": {"older_than": "soon"}}, "not a duration"),
+        ({"table": "s.t", "expire_snapshots": {"retain_last": 0}}, "retain_last"),
+        ({"table": "s.t", "rewrite_manifests": {"min_manifests": 1}}, "min_manifests"),
+        ({"table": "s.t", "properties": {"bad key'": "x"}}, "invalid property names"),
+    ],
+)
+def test_bad_input_is_refused_with_the_option_named(params, message):
+    with pytest.raises(planner.MaintenanceInputError, match=message):
+        planner.normalize_request(params)
+
+
+def test_request_keeps_only_enabled_actions_in_run_order():
+    request = planner.normalize_request(
+        {
+            "table": "sales.vendas",
+            "remove_orphan_files": {"older_than": "3d"},
+            "expire_snapshots": {"older_than": "1d", "retain_last": 2},
+            "rewrite_manifests": {"enabled": False},
+            "rewrite_data_files": {"target_file_size": 134217728, "strategy": "sort", "sort_order": "id DESC"},
+            "properties": {"write.parquet.compression-codec": "zstd", "format-version": 2},
+        }
+    )
+    assert (request["namespace"], request["table"], request["catalog"]) == ("sales", "vendas", "lakehouse")
+    assert list(request["actions"]) == ["properties", "rewrite_data_files", "expire_snapshots", "remove_orphan_files"]
+    assert request["actions"]["properties"]["format-version"] == "2"
+    rewrite = request["actions"]["rewrite_data_files"]
+    assert (rewrite["min_file_size"], rewrite["max_file_size"]) == (int(128 * MB * 0.75), int(128 * MB * 1.8))
+    assert request["actions"]["expire_snapshots"] == {"older_than": 86400, "retain_last": 2}
+
+
+# ---- plans -------------------------------------------------------------------------------------
+
+
+def test_many_small_files_of_a_partition_form_one_group():
+    plan = planner.plan_rewrite(files(600, MB), REWRITE)
+    assert plan == {"groups": [{"partition": "p0", "files": 600, "bytes": 600 * MB}], "files": 600, "bytes": 600 * MB,
+                    "partitions": 1}  # fmt: skip
+
+
+def test_well_sized_files_and_lonely_small_files_are_left_alone():
+    well_sized = files(10, 128 * MB)
+    few_small = files(3, MB, partition="p1")  # under min_input_files and under the target in total
+    one_small = files(1, MB, partition="p2")
+    plan = planner.plan_rewrite(well_sized + few_small + one_small, REWRITE)
+    assert plan["groups"] == [] and plan["files"] == 0
+
+
+def test_few_small_files_with_enough_content_are_merged():
+    plan = planner.plan_rewrite(files(2, 90 * MB), REWRITE)  # 2 < min_input_files but 180 MB > target
+    assert plan["files"] == 2
+
+
+def test_a_file_far_larger_than_the_target_is_split():
+    plan = planner.plan_rewrite(files(1, 400 * MB), REWRITE)
+    assert plan["files"] == 1 and plan["groups"][0]["bytes"] == 400 * MB
+
+
+def test_groups_are_split_by_partition_and_by_max_group_size():
+    options = dict(REWRITE, max_file_group_size=10 * MB)
+    plan = planner.plan_rewrite(files(30, MB, "a") + files(6, MB, "b"), options)
+    assert [(g["partition"], g["files"]) for g in plan["groups"]] == [("a", 10), ("a", 10), ("a", 10), ("b", 6)]
+    assert plan["partitions"] == 2
+
+
+def test_expiry_keeps_the_newest_and_referenced_snapshots():
+    now = 10_000_000
+    snapshots = [{"snapshot_id": i, "committed_at_ms": now - (10 - i) * 3_600_000} for i in range(10)]
+    plan = planner.plan_expire(
+        snapshots, referenced=[2], now_ms=now, options={"older_than": 3 * 3600, "retain_last": 1}
+    )
+    # older than 3 h: ids 0..6; id 2 is tagged; the newest (9) is kept anyway
+    assert sorted(plan["snapshot_ids"]) == [0, 1, 3, 4, 5, 6]
+    assert plan["snapshots"] == 6
+
+
+def test_expiry_never_takes_the_last_snapshots_even_if_old():
+    snapshots = [{"snapshot_id": i, "committed_at_ms": i} for i in range(3)]
+    plan = planner.plan_expire(snapshots, [2], now_ms=10**12, options={"older_than": 1, "retain_last": 2})
+    assert plan["snapshot_ids"] == [0]
+
+
+def test_manifests_are_rewritten_from_the_threshold_on():
+    assert planner.plan_manifests([{}] * 9, {"min_manifests": 10})["manifests"] == 0
+    assert planner.plan_manifests([{}] * 10, {"min_manifests": 10})["manifests"] == 10
+
+
+def test_metrics_and_work_detection():
+    metrics = planner.table_metrics(files(3, MB) + files(1, 200 * MB), [{}] * 4, [{}] * 2, small_file_size=96 * MB)
+    assert metrics["data_files"] == 4 and metrics["small_files"] == 3 and metrics["small_file_ratio"] == 0.75
+    assert metrics["records"] == 40 and metrics["snapshots"] == 4 and metrics["manifests"] == 2
+    assert planner.table_metrics([], [], [], 1)["average_file_bytes"] == 0
+    assert not planner.plan_has_work({"rewrite_data_files": {"groups": []}, "expire_snapshots": {"snapshots": 0}})
+    assert not planner.plan_has_work({"remove_orphan_files": {"files": 3, "dry_run": True}})
+    assert planner.plan_has_work({"remove_orphan_files": {"files": 3, "dry_run": False}})
+    assert planner.plan_has_work({"properties": {"a": {"before": None, "after": "1"}}})
+
+
+def test_property_plan_lists_only_differences():
+    plan = planner.plan_properties({"a": "1", "b": "2"}, {"a": "1", "b": "3", "c": "4"})
+    assert plan == {"b": {"before": "2", "after": "3"}, "c": {"before": None, "after": "4"}}
+
+
+# ---- the driver, against a fake table --------------------------------------------------------
+
+
+class Row(dict):
+    def asDict(self):
+        return dict(self)
+
+    def __getitem__(self, key):
+        return list(self.values())[key] if isinstance(key, int) else dict.__getitem__(self, key)
+
+
+class FakeTable:
+    catalog, ident, name = "lakehouse", "s.t", "lakehouse.s.t"
+
+    def __init__(self, data_files, snapshots, conflicts=0):
+        self._files, self._snapshots, self.conflicts = data_files, snapshots, conflicts
+        self.calls, self.sql = [], []
+
+    def data_files(self, where=None):
+        return self._files
+
+    def snapshots(self):
+        return self._snapshots
+
+    def referenced_snapshots(self):
+        return [self._snapshots[-1]["snapshot_id"]]
+
+    def manifests(self):
+        return [{"path": "m", "length": 1}] * 12
+
+    def properties(self):
+        return {"write.parquet.compression-codec": "zstd"}
+
+    def rows(self, query):
+        self.sql.append(query)
+        return []
+
+    def call(self, procedure, **arguments):
+        self.calls.append((procedure, arguments))
+        if procedure == "rewrite_data_files" and self.conflicts:
+            self.conflicts -= 1
+            raise RuntimeError("org.apache.iceberg.exceptions.CommitFailedException: conflict with a writer")
+        if procedure == "remove_orphan_files":
+            return [Row(orphan_file_location="s3a://warehouse/s/t/data/orphan.parquet")]
+        return [Row(rewritten_data_files_count=len(self._files), added_data_files_count=1)]
+
+
+def request(**actions):
+    return planner.normalize_request(dict({"table": "s.t"}, **actions))
+
+
+def test_driver_plans_without_calling_a_writing_procedure(monkeypatch):
+    table = FakeTable(files(50, MB), [{"snapshot_id": i, "committed_at_ms": i} for i in range(5)])
+    req = request(
+        rewrite_data_files={"target_file_size": "128MB"},
+        rewrite_manifests={},
+        expire_snapshots={"older_than": 1},
+        remove_orphan_files={"dry_run": False},
+        properties={"write.parquet.compression-codec": "zstd"},
+    )
+    plan = driver.plan(table, req, now_ms=10**12)
+    assert plan["rewrite_data_files"]["files"] == 50
+    assert plan["rewrite_manifests"]["manifests"] == 12
+    assert plan["expire_snapshots"]["snapshots"] == 4
+    assert plan["remove_orphan_files"]["files"] == 1
+    assert plan["properties"] == {}
+    # the only procedure called while planning is the orphan listing, as a dry run
+    assert [(name, args["dry_run"]) for name, args in table.calls] == [("remove_orphan_files", "true")]
+    assert table.sql == []
+
+
+def test_driver_applies_planned_work_and_retries_a_conflicting_commit(monkeypatch):
+    monkeypatch.setattr(driver.time, "sleep", lambda _: None)
+    table = FakeTable(files(50, MB), [{"snapshot_id": i, "committed_at_ms": i} for i in range(5)], conflicts=1)
+    req = request(
+        rewrite_data_files={"target_file_size": "128MB", "where": "department = 'sales'"},
+        expire_snapshots={"older_than": 1},
+        properties={"write.target-file-size-bytes": 134217728},
+    )
+    plan = driver.plan(table, req, now_ms=10**12)
+    done = driver.apply(table, req, plan, retries=2, now_ms=10**12)
+    assert (
+        done["rewrite_data_files"]["attempts"] == 2
+        and "CommitFailedException" in done["rewrite_data_files"]["conflicts"][0]
+    )
+    assert done["rewrite_data_files"]["rewritten_data_files_count"] == 50
+    assert done["expire_snapshots"]["planned_snapshots"] == 4
+    assert done["properties"] == {"set": ["write.target-file-size-bytes"]}
+    assert table.sql == ["ALTER TABLE lakehouse.s.t SET TBLPROPERTIES ('write.target-file-size-bytes' = '134217728')"]
+    rewrite_args = dict(table.calls[-2][1])
+    assert rewrite_args["where"] == "'department = \\'sales\\''" and "'min-input-files', '5'" in rewrite_args["options"]
+
+
+def test_driver_gives_up_after_the_retries_and_on_other_errors(monkeypatch):
+    monkeypatch.setattr(driver.time, "sleep", lambda _: None)
+    table = FakeTable(files(50, MB), [], conflicts=5)
+    req = request(rewrite_data_files={"target_file_size": "128MB"})
+    with pytest.raises(RuntimeError, match="CommitFailedException"):
+        driver.apply(table, req, driver.plan(table, req, 0), retries=2, now_ms=0)
+    assert len(table.calls) == 3
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("S3 is down")
+
+    table = FakeTable(files(50, MB), [])
+    table.call = broken
+    with pytest.raises(RuntimeError, match="S3 is down"):
+        driver.call_with_retries(table, "rewrite_data_files", {}, 3, {})
+
+
+def test_driver_with_nothing_to_do_calls_nothing():
+    table = FakeTable(files(4, 128 * MB), [{"snapshot_id": 1, "committed_at_ms": 1}])
+    req = request(rewrite_data_files={"target_file_size": "128MB"}, expire_snapshots={"older_than": 1})
+    plan = driver.plan(table, req, now_ms=10**12)
+    assert not planner.plan_has_work(plan)
+    assert driver.apply(table, req, plan, retries=3, now_ms=10**12) == {}
+    assert table.calls == [] and table.sql == []
+
+
+def test_timestamp_literals_are_utc():
+    assert driver.timestamp_literal(0) == "TIMESTAMP '1970-01-01 00:00:00.000'"
+    assert driver.sql_string("it's") == "'it\\'s'"
+
+
+# ---- the module ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_spark(monkeypatch, tmp_path):
+    """spark-submit replaced: records the command and writes the given driver result."""
+    submit = tmp_path / "spark-submit"
+    submit.write_text("#!/bin/sh\n")
+    submit.chmod(0o755)
+    seen = {}
+
+    def install(result, returncode=0, timeout=False):
+        def run(command, **kwargs):
+            seen["command"], seen["files"] = command, sorted(p.name for p in (tmp_path / "w").glob("*"))
+            if timeout:
+                raise subprocess.TimeoutExpired(command, kwargs["timeout"])
+            output = command[command.index("--output") + 1]
+            if result is not None:
+                with open(output, "w") as handle:
+                    json.dump(result, handle)
+            return subprocess.CompletedProcess(command, returncode, "", "java.lang.OutOfMemoryError")
+
+        (tmp_path / "w").mkdir(exist_ok=True)
+        monkeypatch.setattr(iceberg_maintenance.tempfile, "mkdtemp", lambda prefix: str(tmp_path / "w"))
+        monkeypatch.setattr(iceberg_maintenance.shutil, "rmtree", lambda *a, **k: None)
+        monkeypatch.setattr(iceberg_maintenance.subprocess, "run", run)
+        return seen
+
+    install.submit = str(submit)
+    return install
+
+
+METRICS = {"data_files": 600, "current_snapshot_id": 1, "snapshots": 60}
+PLAN = {"rewrite_data_files": {"groups": [{"partition": "p", "files": 600, "bytes": 1}], "files": 600}}
+
+
+def test_module_plans_in_check_mode(run_module, fake_spark):
+    seen = fake_spark({"mode": "plan", "plan": PLAN, "before": METRICS, "actions": {}})
+    args = {"table": "s.t", "rewrite_data_files": {}, "spark_submit": fake_spark.submit}
+    outcome, result = run_module(iceberg_maintenance.main, args, check_mode=True)
+    assert outcome == "exit" and result["changed"] and result["plan"]["rewrite_data_files"]["files"] == 600
+    assert result["after"] == result["before"]
+    assert seen["command"][seen["command"].index("--mode") + 1] == "plan"
+    assert seen["files"] == ["iceberg_maintenance.py", "iceberg_spark_driver.py", "request.json"]
+
+
+def test_module_reports_changed_only_when_a_snapshot_was_committed(run_module, fake_spark):
+    args = {"table": "s.t", "rewrite_data_files": {}, "spark_submit": fake_spark.submit, "spark_conf": {"a": "1"}}
+    after = dict(METRICS, current_snapshot_id=2, data_files=5)
+    seen = fake_spark({"plan": PLAN, "before": METRICS, "after": after, "actions": {"rewrite_data_files": {}}})
+    outcome, result = run_module(iceberg_maintenance.main, args)
+    assert outcome == "exit" and result["changed"] and result["after"]["data_files"] == 5
+    assert ["--conf", "a=1"] == seen["command"][3:5] and "apply" in seen["command"]
+
+    fake_spark({"plan": {"rewrite_data_files": {"groups": []}}, "before": METRICS, "actions": {}})
+    outcome, result = run_module(iceberg_maintenance.main, args)
+    assert outcome == "exit" and not result["changed"]
+
+
+@pytest.mark.parametrize(
+    ("driver_result", "message"),
+    [
+        ({"input_error": "table lakehouse.s.t does not exist"}, "does not exist"),
+        ({"error": "Traceback ... S3 is down", "plan": {}}, "maintenance of lakehouse.s.t failed"),
+        (None, "exited with 1 before the driver reported"),
+    ],
+)
+def test_module_fails_with_the_drivers_reason(run_module, fake_spark, driver_result, message):
+    fake_spark(driver_result, returncode=1)
+    outcome, result = run_module(iceberg_maintenance.main, {"table": "s.t", "rewrite_data_files": {},
+                                                            "spark_submit": fake_spark.submit})  # fmt: skip
+    assert outcome == "fail" and message in result["msg"]
+
+
+def test_module_fails_on_timeout_and_on_bad_input_before_spark_starts(run_module, fake_spark):
+    fake_spark(None, timeout=True)
+    args = {"table": "s.t", "rewrite_data_files": {}, "spark_submit": fake_spark.submit, "timeout": 5}
+    outcome, result = run_module(iceberg_maintenance.main, args)
+    assert outcome == "fail" and "timeout=5" in result["msg"]
+
+    seen = fake_spark({})
+    for bad in (
+        {"rewrite_data_files": {"target_file_size": "100KB"}},
+        {"remove_orphan_files": {"older_than": "1h"}},
+        {},  # no action at all
+        {"rewrite_data_files": {}, "spark_submit": "/nonexistent/spark-submit"},
+    ):
+        seen.clear()
+        outcome, result = run_module(
+            iceberg_maintenance.main, dict({"table": "s.t", "spark_submit": fake_spark.submit}, **bad)
+        )
+        assert outcome == "fail" and "command" not in seen, (bad, result)
