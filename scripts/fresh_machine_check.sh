@@ -15,7 +15,8 @@ keep=${1:-}
 log() { printf '[fresh-check] %s\n' "$*"; }
 
 cleanup() {
-  for m in dev/pts dev proc sys; do mountpoint -q "$root/$m" && umount -l "$root/$m"; done
+  # every mount under the root (ours, and any a container left), innermost first
+  awk -v r="$root" '$2 == r || index($2, r "/") == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l
   [ "$keep" = --keep ] || rm -rf "$root"
 }
 trap cleanup EXIT
@@ -30,6 +31,8 @@ mkdir -p "$root/usr/local/share/ca-certificates"
 cp -a /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
 [ -f /etc/pip.conf ] && cp /etc/pip.conf "$root/etc/pip.conf"
 mapfile -t registry_env < <(env | grep -E '^(PIP_CERT|PIP_DEFAULT_TIMEOUT|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|GIT_SSL_CAINFO)=' || true)
+# the root must be a mount point of its own, or runc cannot set up a container's root inside it
+mount --bind "$root" "$root"
 mount -t proc proc "$root/proc"
 mount --rbind /sys "$root/sys"
 mount --rbind /dev "$root/dev"
@@ -57,10 +60,12 @@ curl --version | head -1
 .venv/bin/pytest -q -p no:cacheprovider tests/unit
 # What failed before: a container on a bridge network (netavark sets it up with iptables).
 export CONTAINERS_CONF=$PWD/roles/lab/files/containers.conf
+mkdir -p /probe-root && mount --bind / /probe-root   # the new root itself, as the container's root
 podman network rm -f dlfb-fresh-check >/dev/null 2>&1 || true
 podman network create --subnet 10.231.99.0/24 dlfb-fresh-check >/dev/null
-podman run --rm --network dlfb-fresh-check --rootfs / /bin/sh -c "echo container interfaces: \$(ls /sys/class/net)"
+podman run --rm --network dlfb-fresh-check --rootfs /probe-root /bin/sh -c "echo container interfaces: \$(ls /sys/class/net)"
 podman network rm -f dlfb-fresh-check >/dev/null
+umount /probe-root
 EOF
 log "bootstrap and checks inside the chroot"
 chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \

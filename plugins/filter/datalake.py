@@ -8,6 +8,11 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.datalake_fb.platform.plugins.module_utils.iceberg_maintenance import (
+    MaintenanceInputError,
+    normalize_request,
+)
+
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _FACTOR_MB = {"": 1.0 / (1024 * 1024), "k": 1.0 / 1024, "m": 1.0, "g": 1024.0, "t": 1024.0 * 1024}
 
@@ -90,8 +95,27 @@ def artifact_plan(items, catalog, node_dir, source="cache", manifest=None, rewri
     return plan
 
 
+def iceberg_maintenance_request(policy, catalog="lakehouse"):
+    """Check one table's maintenance policy (the iceberg_maintenance module's options) and return
+    the normalized request (sizes in bytes, durations in seconds) - the module's own checks."""
+    if not isinstance(policy, dict) or not policy.get("table"):
+        raise AnsibleFilterError(f"iceberg_maintenance_request: a policy needs a table, got {policy!r}")
+    try:
+        request = normalize_request(dict(policy, catalog=policy.get("catalog", catalog)))
+    except MaintenanceInputError as error:
+        raise AnsibleFilterError(f"Iceberg maintenance policy of {policy['table']}: {error}") from None
+    if not request["actions"]:
+        raise AnsibleFilterError(f"Iceberg maintenance policy of {policy['table']}: no action is enabled")
+    return request
+
+
 class FilterModule:
     """datalake_fb.platform filters."""
 
     def filters(self):
-        return {"to_megabytes": to_megabytes, "rewrite_url": rewrite_url, "artifact_plan": artifact_plan}
+        return {
+            "to_megabytes": to_megabytes,
+            "rewrite_url": rewrite_url,
+            "artifact_plan": artifact_plan,
+            "iceberg_maintenance_request": iceberg_maintenance_request,
+        }

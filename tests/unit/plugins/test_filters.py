@@ -105,4 +105,23 @@ def test_artifact_plan_refuses_unknown_versions_and_unknown_checksums():
 
 
 def test_filter_module_exports_the_filters():
-    assert set(FilterModule().filters()) == {"to_megabytes", "rewrite_url", "artifact_plan"}
+    assert set(FilterModule().filters()) == {
+        "to_megabytes",
+        "rewrite_url",
+        "artifact_plan",
+        "iceberg_maintenance_request",
+    }
+
+
+def test_iceberg_maintenance_request_checks_a_policy_like_the_module():
+    request = FilterModule().filters()["iceberg_maintenance_request"](
+        {"table": "sales.vendas", "rewrite_data_files": {"target_file_size": "128MB"}}, "lakehouse"
+    )
+    assert request["actions"]["rewrite_data_files"]["target_file_size"] == 128 * 1024 * 1024
+    check = FilterModule().filters()["iceberg_maintenance_request"]
+    with pytest.raises(AnsibleFilterError, match="policy of sales.vendas: remove_orphan_files.older_than"):
+        check({"table": "sales.vendas", "remove_orphan_files": {"older_than": "1h"}})
+    with pytest.raises(AnsibleFilterError, match="no action is enabled"):
+        check({"table": "sales.vendas", "rewrite_data_files": {"enabled": False}})
+    with pytest.raises(AnsibleFilterError, match="needs a table"):
+        check({"rewrite_data_files": {}})

@@ -1,0 +1,172 @@
+"""Iceberg workloads for the maintenance tests and benchmarks (a Spark application per call).
+
+  create     a table written by many small commits (the small-file problem streams make)
+  state      row count, distinct ids, a content checksum, current snapshot and data files
+             (optionally AS OF a snapshot, optionally only ids below a bound)
+  append     a writer that appends batches with pauses, recording every acknowledged batch
+  queries    the median time of a full scan and of the seed's GROUP BY department
+  baseline   write throughput and GROUP BY time at several table sizes (performance_baseline)
+
+Each prints nothing but writes one JSON object to --output (append: after every batch).
+Rows look like the validation's sales rows: id, department (the partition), product, amount, date.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+from pyspark.sql import SparkSession
+
+DEPARTMENTS = ["engineering", "finance", "marketing", "operations", "sales"]
+CHECKSUM = "sum(cast(xxhash64(id, department, product, amount, sale_date) AS DECIMAL(38,0)))"
+DEPARTMENT_EXPR = "element_at(array({}), cast(id % {} AS INT) + 1)".format(
+    ", ".join(f"'{d}'" for d in DEPARTMENTS), len(DEPARTMENTS)
+)
+
+
+def write_json(path, data):
+    temporary = f"{path}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, default=str)
+    os.replace(temporary, path)
+
+
+def rows(spark, start, count):
+    return spark.range(start, start + count).selectExpr(
+        "id",
+        f"{DEPARTMENT_EXPR} AS department",
+        "concat('product-', cast(id % 97 AS STRING)) AS product",
+        "cast((id % 1000) + 0.5 AS DECIMAL(12,2)) AS amount",
+        "date_add(date'2025-01-01', cast(id % 365 AS INT)) AS sale_date",
+    )
+
+
+def create_table(spark, table, properties=None):
+    namespace = table.rsplit(".", 1)[0]
+    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {namespace}")
+    spark.sql(f"DROP TABLE IF EXISTS {table} PURGE")
+    props = ", ".join(f"'{k}' = '{v}'" for k, v in (properties or {}).items())
+    spark.sql(
+        f"""CREATE TABLE {table} (id BIGINT, department STRING, product STRING, amount DECIMAL(12,2), sale_date DATE)
+            USING iceberg PARTITIONED BY (department) {f"TBLPROPERTIES ({props})" if props else ""}"""
+    )
+
+
+def append(spark, table, start, count, files):
+    """One commit; `files` tasks each write one file per department they see."""
+    rows(spark, start, count).repartition(files).writeTo(table).option("distribution-mode", "none").append()
+
+
+def table_state(spark, table, snapshot=None, below=None):
+    source = f"{table} VERSION AS OF {snapshot}" if snapshot else table
+    where = f"WHERE id < {below}" if below is not None else ""
+    row = spark.sql(f"SELECT count(*) AS n, count(DISTINCT id) AS ids, {CHECKSUM} AS sum FROM {source} {where}").first()
+    current = spark.sql(f"SELECT snapshot_id FROM {table}.refs WHERE name = 'main'").first()
+    files = spark.sql(f"SELECT count(*) FROM {table}.files WHERE content = 0").first()[0]
+    return {
+        "rows": row.n,
+        "distinct_ids": row.ids,
+        "checksum": str(row.sum),
+        "current_snapshot_id": current.snapshot_id if current else None,
+        "data_files": files,
+    }
+
+
+def timed(action, runs):
+    timings = []
+    for _ in range(runs):
+        started = time.monotonic()
+        action()
+        timings.append(time.monotonic() - started)
+    return round(statistics.median(timings), 3), [round(t, 3) for t in timings]
+
+
+def query_times(spark, table, runs):
+    scan, scans = timed(lambda: spark.sql(f"SELECT sum(amount), count(*) FROM {table}").collect(), runs)
+    group_sql = f"SELECT department, count(*) AS cnt FROM {table} GROUP BY department"
+    group, groups = timed(lambda: spark.sql(group_sql).collect(), runs)
+    return {"scan_seconds": scan, "scan_runs": scans, "group_by_seconds": group, "group_by_runs": groups}
+
+
+def command_create(spark, args):
+    started = time.monotonic()
+    create_table(spark, args.table, json.loads(args.properties) if args.properties else None)
+    for commit in range(args.commits):
+        append(spark, args.table, commit * args.rows_per_commit, args.rows_per_commit, args.files_per_commit)
+    first = spark.sql(f"SELECT snapshot_id FROM {args.table}.snapshots ORDER BY committed_at LIMIT 1").first()[0]
+    return dict(
+        table_state(spark, args.table),
+        commits=args.commits,
+        first_snapshot_id=first,
+        seconds=round(time.monotonic() - started, 2),
+    )
+
+
+def command_state(spark, args):
+    return table_state(spark, args.table, args.snapshot, args.below)
+
+
+def command_append(spark, args):
+    progress = {"batches": 0, "acknowledged_rows": 0, "first_id": args.start_id, "failures": []}
+    for batch in range(args.batches):
+        try:
+            append(spark, args.table, args.start_id + batch * args.rows, args.rows, 1)
+            progress["batches"] += 1
+            progress["acknowledged_rows"] += args.rows
+        except Exception as error:  # noqa: BLE001 - a failed commit is not acknowledged; record it
+            progress["failures"].append(str(error).splitlines()[0][:300])
+        write_json(args.output, progress)
+        time.sleep(args.pause)
+    return progress
+
+
+def command_queries(spark, args):
+    spark.sql(f"SELECT count(*) FROM {args.table}").collect()  # warm-up: metadata and JIT
+    return dict(query_times(spark, args.table, args.runs), **table_state(spark, args.table))
+
+
+def command_baseline(spark, args):
+    results = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        table = f"{args.table}_{size}"
+        create_table(spark, table)
+        started = time.monotonic()
+        rows(spark, 0, size).writeTo(table).append()
+        write_seconds = time.monotonic() - started
+        spark.sql(f"SELECT count(*) FROM {table}").collect()
+        figures = query_times(spark, table, args.runs)
+        results.append(
+            dict(figures, rows=size, write_seconds=round(write_seconds, 2), write_rows_per_second=round(size / write_seconds))
+        )
+    return {"sizes": results}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", choices=["create", "state", "append", "queries", "baseline"])
+    parser.add_argument("--table", required=True)
+    parser.add_argument("--output", required=True)
+    parser.add_argument("--commits", type=int, default=60)
+    parser.add_argument("--rows-per-commit", type=int, default=2000)
+    parser.add_argument("--files-per-commit", type=int, default=2)
+    parser.add_argument("--properties", help="table properties as JSON")
+    parser.add_argument("--snapshot", type=int)
+    parser.add_argument("--below", type=int)
+    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--rows", type=int, default=500)
+    parser.add_argument("--start-id", type=int, default=10_000_000)
+    parser.add_argument("--pause", type=float, default=1.0)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", default="100000,1000000")
+    args = parser.parse_args()
+    spark = SparkSession.builder.appName(f"iceberg-workload {args.command}").getOrCreate()
+    try:
+        write_json(args.output, globals()[f"command_{args.command}"](spark, args))
+    finally:
+        spark.stop()
+
+
+if __name__ == "__main__":
+    main()
