@@ -17,7 +17,7 @@ export ANSIBLE_FORCE_COLOR := 0
 PLAYBOOK := ansible-playbook
 MOLECULE_ROLES := common mariadb minio kafka hive_metastore spark
 
-.PHONY: help setup artifacts lab lab-nodes site validate bench destroy test lint unit molecule molecule-roles molecule-default clean
+.PHONY: help setup artifacts lab lab-nodes site validate bench bench-iceberg fresh-check destroy test lint unit molecule molecule-roles molecule-default clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -44,6 +44,12 @@ validate: setup ## Validation playbook (results in artifacts/results/)
 
 bench: artifacts ## Deploy benchmark: cold site.yml on a fresh node, then the no-change re-run
 	python scripts/bench_deploy.py
+
+bench-iceberg: setup ## Iceberg benchmarks on the lab: compaction before/after, write and query baseline
+	$(PLAYBOOK) playbooks/bench_iceberg.yml
+
+fresh-check: setup ## Bootstrap in a debootstrapped minbase chroot (nothing of this machine), then check the host tools
+	scripts/fresh_machine_check.sh
 
 destroy: setup ## Remove the lab node(s) and network
 	$(PLAYBOOK) playbooks/lab.yml -e lab_state=absent

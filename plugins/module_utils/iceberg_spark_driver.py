@@ -51,13 +51,23 @@ def timestamp_literal(epoch_ms):
 
 
 class Table:
-    """One Iceberg table of a catalog, read through Spark SQL."""
+    """One Iceberg table of a catalog, read through Spark SQL. Metadata reads are kept until the
+    table is written (forget()), so metrics and plans share them."""
 
     def __init__(self, spark, request):
         self.spark = spark
         self.catalog = request["catalog"]
         self.ident = f"{request['namespace']}.{request['table']}"
         self.name = f"{self.catalog}.{self.ident}"
+        self._read = {}
+
+    def forget(self):
+        self._read.clear()
+
+    def _once(self, key, reader):
+        if key not in self._read:
+            self._read[key] = reader()
+        return self._read[key]
 
     def rows(self, query):
         return self.spark.sql(query).collect()
@@ -72,14 +82,17 @@ class Table:
         except Exception as error:  # noqa: BLE001 - Spark raises parse and analysis errors of several kinds
             raise InputProblem(f"rewrite_data_files.where {where!r} does not apply to {self.name}: {error}") from None
 
-    def data_files(self, where=None):
+    def _all_data_files(self):
         columns = self.spark.table(f"{self.name}.files").columns
         partition = "concat(spec_id, ':', to_json(partition))" if "partition" in columns else "'unpartitioned'"
         query = (
             f"SELECT file_path AS path, file_size_in_bytes AS size, record_count AS records, {partition} AS partition "
             f"FROM {self.name}.files WHERE content = 0"
         )
-        files = [row.asDict() for row in self.rows(query)]
+        return [row.asDict() for row in self.rows(query)]
+
+    def data_files(self, where=None):
+        files = self._once("files", self._all_data_files)
         if where:
             # Files that hold a matching row (Iceberg prunes by statistics first, then reads).
             matching = {row[0] for row in self.rows(f"SELECT DISTINCT _file FROM {self.name} WHERE {where}")}
@@ -88,17 +101,21 @@ class Table:
 
     def snapshots(self):
         query = f"SELECT snapshot_id, unix_millis(committed_at) AS committed_at_ms FROM {self.name}.snapshots"
-        return [row.asDict() for row in self.rows(query)]
+        return self._once("snapshots", lambda: [row.asDict() for row in self.rows(query)])
+
+    def refs(self):
+        query = f"SELECT name, snapshot_id FROM {self.name}.refs"
+        return self._once("refs", lambda: {row.name: row.snapshot_id for row in self.rows(query)})
 
     def referenced_snapshots(self):
-        return sorted({row.snapshot_id for row in self.rows(f"SELECT snapshot_id FROM {self.name}.refs")})
+        return sorted(set(self.refs().values()))
 
     def current_snapshot(self):
-        rows = self.rows(f"SELECT snapshot_id FROM {self.name}.refs WHERE name = 'main'")
-        return rows[0].snapshot_id if rows else None
+        return self.refs().get("main")
 
     def manifests(self):
-        return [row.asDict() for row in self.rows(f"SELECT path, length FROM {self.name}.manifests WHERE content = 0")]
+        query = f"SELECT path, length FROM {self.name}.manifests WHERE content = 0"
+        return self._once("manifests", lambda: [row.asDict() for row in self.rows(query)])
 
     def properties(self):
         return {row.key: row.value for row in self.rows(f"SHOW TBLPROPERTIES {self.name}")}
@@ -194,6 +211,7 @@ def apply(table, request, the_plan, retries, now_ms):
         done["rewrite_manifests"] = call_with_retries(table, "rewrite_manifests", arguments, retries, {})
     if "expire_snapshots" in actions:
         # planned again: the rewrites above added snapshots of their own
+        table.forget()
         options = actions["expire_snapshots"]
         again = planner.plan_expire(table.snapshots(), table.referenced_snapshots(), now_ms, options)
         if again["snapshots"]:
@@ -223,6 +241,7 @@ def run(spark, request, mode, result):
         started = time.monotonic()
         result["actions"] = apply(table, request, result["plan"], request.get("commit_retries", 3), now_ms)
         result["apply_seconds"] = round(time.monotonic() - started, 2)
+        table.forget()
         result["after"] = table.metrics(small)
 
 

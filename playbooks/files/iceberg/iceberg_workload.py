@@ -2,10 +2,11 @@
 
   create     a table written by many small commits (the small-file problem streams make)
   state      row count, distinct ids, a content checksum, current snapshot and data files
-             (optionally AS OF a snapshot, optionally only ids below a bound)
+             (and the same AS OF a snapshot, and for the ids below a bound)
   append     a writer that appends batches with pauses, recording every acknowledged batch
   queries    the median time of a full scan and of the seed's GROUP BY department
-  baseline   write throughput and GROUP BY time at several table sizes (performance_baseline)
+  baseline   write throughput, size and query times per Parquet codec and table size
+  drop       drop the table and its files
 
 Each prints nothing but writes one JSON object to --output (append: after every batch).
 Rows look like the validation's sales rows: id, department (the partition), product, amount, date.
@@ -105,7 +106,13 @@ def command_create(spark, args):
 
 
 def command_state(spark, args):
-    return table_state(spark, args.table, args.snapshot, args.below)
+    """The current state, plus the state AS OF --snapshot and of the ids below --below if given."""
+    state = table_state(spark, args.table)
+    if args.snapshot:
+        state["as_of"] = table_state(spark, args.table, snapshot=args.snapshot)
+    if args.below is not None:
+        state["below"] = table_state(spark, args.table, below=args.below)
+    return state
 
 
 def command_append(spark, args):
@@ -128,24 +135,39 @@ def command_queries(spark, args):
 
 
 def command_baseline(spark, args):
+    """Per Parquet codec and table size: one write of that many rows, then the query medians."""
     results = []
-    for size in [int(s) for s in args.sizes.split(",")]:
-        table = f"{args.table}_{size}"
-        create_table(spark, table)
-        started = time.monotonic()
-        rows(spark, 0, size).writeTo(table).append()
-        write_seconds = time.monotonic() - started
-        spark.sql(f"SELECT count(*) FROM {table}").collect()
-        figures = query_times(spark, table, args.runs)
-        results.append(
-            dict(figures, rows=size, write_seconds=round(write_seconds, 2), write_rows_per_second=round(size / write_seconds))
-        )
-    return {"sizes": results}
+    for codec in args.codecs.split(","):
+        for size in [int(s) for s in args.sizes.split(",")]:
+            table = f"{args.table}_{codec}_{size}"
+            create_table(spark, table, {"write.parquet.compression-codec": codec})
+            started = time.monotonic()
+            rows(spark, 0, size).writeTo(table).append()
+            write_seconds = time.monotonic() - started
+            spark.sql(f"SELECT count(*) FROM {table}").collect()
+            data_bytes = spark.sql(f"SELECT sum(file_size_in_bytes) FROM {table}.files").first()[0]
+            results.append(
+                dict(
+                    query_times(spark, table, args.runs),
+                    codec=codec,
+                    rows=size,
+                    data_bytes=data_bytes,
+                    write_seconds=round(write_seconds, 2),
+                    write_rows_per_second=round(size / write_seconds),
+                )
+            )
+            spark.sql(f"DROP TABLE {table} PURGE")
+    return {"results": results}
+
+
+def command_drop(spark, args):
+    spark.sql(f"DROP TABLE IF EXISTS {args.table} PURGE")
+    return {"dropped": args.table}
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["create", "state", "append", "queries", "baseline"])
+    parser.add_argument("command", choices=["create", "state", "append", "queries", "baseline", "drop"])
     parser.add_argument("--table", required=True)
     parser.add_argument("--output", required=True)
     parser.add_argument("--commits", type=int, default=60)
@@ -160,6 +182,7 @@ def main():
     parser.add_argument("--pause", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--codecs", default="snappy,zstd")
     args = parser.parse_args()
     spark = SparkSession.builder.appName(f"iceberg-workload {args.command}").getOrCreate()
     try:

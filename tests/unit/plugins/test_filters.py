@@ -119,7 +119,7 @@ def test_iceberg_maintenance_request_checks_a_policy_like_the_module():
     )
     assert request["actions"]["rewrite_data_files"]["target_file_size"] == 128 * 1024 * 1024
     check = FilterModule().filters()["iceberg_maintenance_request"]
-    with pytest.raises(AnsibleFilterError, match="policy of sales.vendas: remove_orphan_files.older_than"):
+    with pytest.raises(AnsibleFilterError, match=r"policy of sales\.vendas: remove_orphan_files\.older_than"):
         check({"table": "sales.vendas", "remove_orphan_files": {"older_than": "1h"}})
     with pytest.raises(AnsibleFilterError, match="no action is enabled"):
         check({"table": "sales.vendas", "rewrite_data_files": {"enabled": False}})

@@ -175,6 +175,9 @@ class FakeTable:
     def data_files(self, where=None):
         return self._files
 
+    def forget(self):
+        self.calls.append(("forget", {}))
+
     def snapshots(self):
         return self._snapshots
 
@@ -243,7 +246,7 @@ def test_driver_applies_planned_work_and_retries_a_conflicting_commit(monkeypatc
     assert done["expire_snapshots"]["planned_snapshots"] == 4
     assert done["properties"] == {"set": ["write.target-file-size-bytes"]}
     assert table.sql == ["ALTER TABLE lakehouse.s.t SET TBLPROPERTIES ('write.target-file-size-bytes' = '134217728')"]
-    rewrite_args = dict(table.calls[-2][1])
+    rewrite_args = next(args for name, args in table.calls if name == "rewrite_data_files")
     assert rewrite_args["where"] == "'department = \\'sales\\''" and "'min-input-files', '5'" in rewrite_args["options"]
 
 
@@ -253,7 +256,7 @@ def test_driver_gives_up_after_the_retries_and_on_other_errors(monkeypatch):
     req = request(rewrite_data_files={"target_file_size": "128MB"})
     with pytest.raises(RuntimeError, match="CommitFailedException"):
         driver.apply(table, req, driver.plan(table, req, 0), retries=2, now_ms=0)
-    assert len(table.calls) == 3
+    assert [name for name, _ in table.calls] == ["rewrite_data_files"] * 3
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("S3 is down")
@@ -270,7 +273,53 @@ def test_driver_with_nothing_to_do_calls_nothing():
     plan = driver.plan(table, req, now_ms=10**12)
     assert not planner.plan_has_work(plan)
     assert driver.apply(table, req, plan, retries=3, now_ms=10**12) == {}
-    assert table.calls == [] and table.sql == []
+    assert [name for name, _ in table.calls if name != "forget"] == [] and table.sql == []
+
+
+class FakeSpark:
+    """Answers the driver's metadata queries for a table with 3 small files; counts the queries."""
+
+    class Frame:
+        def __init__(self, rows, columns=()):
+            self._rows, self.columns = rows, list(columns)
+
+        def collect(self):
+            return self._rows
+
+    def __init__(self):
+        self.queries = []
+        self.catalog = type("Catalog", (), {"tableExists": staticmethod(lambda name: name == "lakehouse.s.t")})()
+
+    def table(self, name):
+        return self.Frame([], columns=["content", "file_path", "partition"])
+
+    def sql(self, query):
+        self.queries.append(query)
+        if ".files" in query:
+            return self.Frame([Row(path=f"f{i}", size=MB, records=5, partition="p") for i in range(3)])
+        if ".snapshots" in query:
+            return self.Frame([Row(snapshot_id=7, committed_at_ms=1)])
+        if ".refs" in query:
+            return self.Frame([type("Ref", (), {"name": "main", "snapshot_id": 7})()])
+        if ".manifests" in query:
+            return self.Frame([Row(path="m1", length=10)])
+        return self.Frame([])
+
+
+def test_driver_reads_each_metadata_table_once_per_state():
+    spark = FakeSpark()
+    result = {}
+    req = request(rewrite_data_files={"target_file_size": "1MB", "min_file_size_ratio": 0.5}, rewrite_manifests={})
+    driver.run(spark, req, "plan", result)
+    assert result["before"]["data_files"] == 3 and result["before"]["current_snapshot_id"] == 7
+    assert result["plan"]["rewrite_data_files"]["files"] == 0  # 1 MB files are the target size
+    for table in ("files", "snapshots", "refs", "manifests"):
+        assert sum(f"lakehouse.s.t.{table}" in q for q in spark.queries) == 1, (table, spark.queries)
+
+
+def test_driver_reports_an_unknown_table_as_bad_input():
+    with pytest.raises(driver.InputProblem, match="does not exist"):
+        driver.run(FakeSpark(), planner.normalize_request({"table": "s.other", "rewrite_data_files": {}}), "plan", {})
 
 
 def test_timestamp_literals_are_utc():
