@@ -19,7 +19,7 @@ description:
   - The work is planned first from the table's metadata tables (C(files), C(snapshots), C(refs),
     C(manifests)) with the same rules as Iceberg's size-based rewriter; a procedure is called only for
     work the plan found, so a table with nothing to do gets no new snapshot and C(changed=false).
-  - Check mode plans only (orphans are listed with the procedure's dry run): nothing is written and the
+  - Check mode plans only (orphans are listed with the procedure's dry run); nothing is written and the
     table's current snapshot is unchanged.
   - Bad input (an unknown table, a C(where) that does not parse, a target size under 1 MB, orphans younger
     than 24 hours) fails before any procedure runs. Commit conflicts with concurrent writers are retried.
@@ -197,7 +197,7 @@ EXAMPLES = r"""
   become: true
   become_user: spark
 
-- name: Plan only (check mode): what would be compacted today
+- name: Plan only (check mode) - what would be compacted today
   datalake_fb.platform.iceberg_maintenance:
     table: sales.vendas
     rewrite_data_files:
@@ -293,6 +293,11 @@ def run_driver(module, request, mode):
         shutil.rmtree(work_dir, ignore_errors=True)
 
 
+def action_option(**options):
+    """The spec of one maintenance action: a dict of its options, plus `enabled`."""
+    return {"type": "dict", "options": {"enabled": {"type": "bool", "default": True}, **options}}
+
+
 def main():
     size_or_int = {"type": "raw"}
     module = AnsibleModule(
@@ -300,46 +305,26 @@ def main():
             "table": {"type": "str", "required": True},
             "catalog": {"type": "str", "default": "lakehouse"},
             "properties": {"type": "dict", "default": {}},
-            "rewrite_data_files": {
-                "type": "dict",
-                "options": {
-                    "enabled": {"type": "bool", "default": True},
-                    "strategy": {"type": "str", "choices": ["binpack", "sort"], "default": "binpack"},
-                    "sort_order": {"type": "str"},
-                    "target_file_size": dict(size_or_int, default="512MB"),
-                    "min_input_files": {"type": "int", "default": 5},
-                    "min_file_size_ratio": {"type": "float", "default": 0.75},
-                    "max_file_size_ratio": {"type": "float", "default": 1.8},
-                    "max_file_group_size": dict(size_or_int, default="100GB"),
-                    "where": {"type": "str"},
-                    "partial_progress": {"type": "bool", "default": True},
-                    "max_commits": {"type": "int", "default": 10},
-                    "max_concurrent_file_group_rewrites": {"type": "int", "default": 2},
-                },
-            },
-            "rewrite_manifests": {
-                "type": "dict",
-                "options": {
-                    "enabled": {"type": "bool", "default": True},
-                    "min_manifests": {"type": "int", "default": 10},
-                },
-            },
-            "expire_snapshots": {
-                "type": "dict",
-                "options": {
-                    "enabled": {"type": "bool", "default": True},
-                    "older_than": dict(size_or_int, default="5d"),
-                    "retain_last": {"type": "int", "default": 1},
-                },
-            },
-            "remove_orphan_files": {
-                "type": "dict",
-                "options": {
-                    "enabled": {"type": "bool", "default": True},
-                    "older_than": dict(size_or_int, default="3d"),
-                    "dry_run": {"type": "bool", "default": False},
-                },
-            },
+            "rewrite_data_files": action_option(
+                strategy={"type": "str", "choices": ["binpack", "sort"], "default": "binpack"},
+                sort_order={"type": "str"},
+                target_file_size=dict(size_or_int, default="512MB"),
+                min_input_files={"type": "int", "default": 5},
+                min_file_size_ratio={"type": "float", "default": 0.75},
+                max_file_size_ratio={"type": "float", "default": 1.8},
+                max_file_group_size=dict(size_or_int, default="100GB"),
+                where={"type": "str"},
+                partial_progress={"type": "bool", "default": True},
+                max_commits={"type": "int", "default": 10},
+                max_concurrent_file_group_rewrites={"type": "int", "default": 2},
+            ),
+            "rewrite_manifests": action_option(min_manifests={"type": "int", "default": 10}),
+            "expire_snapshots": action_option(
+                older_than=dict(size_or_int, default="5d"), retain_last={"type": "int", "default": 1}
+            ),
+            "remove_orphan_files": action_option(
+                older_than=dict(size_or_int, default="3d"), dry_run={"type": "bool", "default": False}
+            ),
             "commit_retries": {"type": "int", "default": 3},
             "spark_submit": {"type": "path", "default": "/opt/spark/current/bin/spark-submit"},
             "spark_conf_dir": {"type": "path", "default": "/etc/spark"},
