@@ -135,7 +135,13 @@ def command_queries(spark, args):
 
 
 def command_baseline(spark, args):
-    """Per Parquet codec and table size: one write of that many rows, then the query medians."""
+    """Per Parquet codec and table size: one write of that many rows, then the query medians.
+    A discarded write and query first, so that no codec pays for the JVM's warm-up."""
+    warm_up = f"{args.table}_warm_up"
+    create_table(spark, warm_up)
+    rows(spark, 0, 200_000).writeTo(warm_up).append()
+    query_times(spark, warm_up, 2)
+    spark.sql(f"DROP TABLE {warm_up} PURGE")
     results = []
     for codec in args.codecs.split(","):
         for size in [int(s) for s in args.sizes.split(",")]:
