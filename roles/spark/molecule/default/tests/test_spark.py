@@ -53,6 +53,7 @@ def test_defaults_carry_the_seed_tuning_and_the_catalog(host):
     assert defaults["spark.sql.catalog.lakehouse"] == "org.apache.iceberg.spark.SparkCatalog"
     assert defaults["spark.sql.catalog.lakehouse.io-impl"] == "org.apache.iceberg.aws.s3.S3FileIO"
     assert defaults["spark.sql.catalog.lakehouse.table-default.write.parquet.compression-codec"] == "zstd"
+    assert defaults["spark.sql.catalog.lakehouse.table-default.write.metadata.delete-after-commit.enabled"] == "true"
     assert host.file("/etc/spark/spark-defaults.conf").mode == 0o640
 
 
