@@ -55,7 +55,11 @@ ln -sfn "$venv" "$repo/.venv"
 
 # 3. A Go toolchain new enough for MinIO, linked into the virtualenv's bin
 go_ok() { "$1" version 2>/dev/null | awk -v min="$go_min" '{v=$3; sub(/^go/,"",v); split(v,a,"."); split(min,b,"."); exit !(a[1]>b[1] || (a[1]==b[1] && a[2]>=b[2]))}'; }
-go_bin=$(command -v go || true)
+# Look for a system Go outside our own virtualenv (make puts .venv/bin first on PATH, and a link
+# to the venv's own go link would be a loop); link the resolved binary, never a link.
+go_bin=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF -e "$venv/bin" -e "$repo/.venv/bin" | paste -sd: -) \
+  command -v go || true)
+[ -z "$go_bin" ] || go_bin=$(readlink -f "$go_bin" || true)
 if [ -z "$go_bin" ] || ! go_ok "$go_bin"; then
   go_bin="$cache/go-$go_fallback/go/bin/go"
   if ! go_ok "$go_bin"; then
