@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import subprocess
 
 MB = 1024 * 1024
 DEFAULT_TARGET_FILE_SIZE = 512 * MB
@@ -289,6 +291,27 @@ def driver_command(spark_submit, spark_conf, work_dir, mode):
         "--output",
         f"{work_dir}/result.json",
     ]
+
+
+def run_bounded(command, cwd, env, timeout):
+    """Run command in a session of its own; past timeout, stop the whole group (spark-submit's JVM
+    and the Python driver it starts), so the limit really ends the application.
+    Returns the CompletedProcess; raises subprocess.TimeoutExpired after stopping the group."""
+    process = subprocess.Popen(  # noqa: S603 - argv list from checked options, no shell
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        for sig, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(process.pid, sig)
+                process.communicate(timeout=grace)
+                break
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                continue
+        raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def table_label(request):

@@ -269,14 +269,11 @@ def run_driver(module, request, mode):
         env = dict(os.environ, SPARK_CONF_DIR=params["spark_conf_dir"])
         started = time.monotonic()
         try:
-            completed = subprocess.run(  # noqa: S603 - argv list from checked options, no shell
+            completed = planner.run_bounded(
                 planner.driver_command(params["spark_submit"], params["spark_conf"], work_dir, mode),
                 cwd=work_dir,
                 env=env,
-                capture_output=True,
-                text=True,
                 timeout=params["timeout"],
-                check=False,
             )
         except subprocess.TimeoutExpired:
             module.fail_json(msg=f"the maintenance application did not finish within timeout={params['timeout']} s")

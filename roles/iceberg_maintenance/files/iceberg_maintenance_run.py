@@ -30,9 +30,10 @@ def maintain(settings, request):
         command = planner.driver_command(settings["spark_submit"], settings["spark_conf"], work_dir, "apply")
         started = time.monotonic()
         try:
-            completed = subprocess.run(command, cwd=work_dir, timeout=settings["timeout"], check=False)  # noqa: S603
+            completed = planner.run_bounded(command, cwd=work_dir, env=None, timeout=settings["timeout"])
             output = Path(work_dir, "result.json")
-            result = json.loads(output.read_text()) if output.exists() else {"error": f"exit {completed.returncode}"}
+            failure = {"error": f"spark-submit exited with {completed.returncode}: {completed.stderr[-2000:]}"}
+            result = json.loads(output.read_text()) if output.exists() else failure
         except subprocess.TimeoutExpired:
             result = {"error": f"did not finish within {settings['timeout']} s"}
         result["duration_seconds"] = round(time.monotonic() - started, 2)

@@ -4,6 +4,7 @@ failures with spark-submit replaced by a stand-in that answers like the driver."
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -322,6 +323,19 @@ def test_driver_reports_an_unknown_table_as_bad_input():
         driver.run(FakeSpark(), planner.normalize_request({"table": "s.other", "rewrite_data_files": {}}), "plan", {})
 
 
+def test_a_bounded_run_stops_the_whole_process_group(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    script = f"sleep 60 & echo $! > {pid_file}; wait"
+    with pytest.raises(subprocess.TimeoutExpired):
+        planner.run_bounded(["sh", "-c", script], cwd=tmp_path, env=None, timeout=1)
+    # the grandchild (as the Python driver under spark-submit) is ended too: gone, or a zombie
+    # waiting for init to reap it
+    stat = Path(f"/proc/{int(pid_file.read_text())}/stat")
+    assert not stat.exists() or stat.read_text().split(") ", 1)[1].startswith("Z")
+    done = planner.run_bounded(["sh", "-c", "echo out; echo err >&2; exit 3"], cwd=tmp_path, env=None, timeout=5)
+    assert (done.returncode, done.stdout, done.stderr) == (3, "out\n", "err\n")
+
+
 def test_timestamp_literals_are_utc():
     assert driver.timestamp_literal(0) == "TIMESTAMP '1970-01-01 00:00:00.000'"
     assert driver.sql_string("it's") == "'it\\'s'"
@@ -339,10 +353,11 @@ def fake_spark(monkeypatch, tmp_path):
     seen = {}
 
     def install(result, returncode=0, timeout=False):
-        def run(command, **kwargs):
+        def run(command, cwd, env, timeout_seconds=None, **kwargs):
             seen["command"], seen["files"] = command, sorted(p.name for p in (tmp_path / "w").glob("*"))
+            seen["env"] = env
             if timeout:
-                raise subprocess.TimeoutExpired(command, kwargs["timeout"])
+                raise subprocess.TimeoutExpired(command, kwargs.get("timeout"))
             output = command[command.index("--output") + 1]
             if result is not None:
                 with open(output, "w") as handle:
@@ -352,7 +367,7 @@ def fake_spark(monkeypatch, tmp_path):
         (tmp_path / "w").mkdir(exist_ok=True)
         monkeypatch.setattr(iceberg_maintenance.tempfile, "mkdtemp", lambda prefix: str(tmp_path / "w"))
         monkeypatch.setattr(iceberg_maintenance.shutil, "rmtree", lambda *a, **k: None)
-        monkeypatch.setattr(iceberg_maintenance.subprocess, "run", run)
+        monkeypatch.setattr(planner, "run_bounded", run)
         return seen
 
     install.submit = str(submit)
