@@ -17,7 +17,9 @@ export ANSIBLE_FORCE_COLOR := 0
 PLAYBOOK := ansible-playbook
 MOLECULE_ROLES := common mariadb minio kafka hive_metastore spark
 
-.PHONY: help setup artifacts lab lab-nodes site validate bench bench-iceberg fresh-check destroy test lint unit molecule molecule-roles molecule-default clean
+HA := -i inventories/ha
+
+.PHONY: help setup artifacts lab lab-ha destroy-ha rolling-restart-ha lab-nodes site validate bench bench-iceberg fresh-check destroy test lint unit molecule molecule-roles molecule-default clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -35,6 +37,18 @@ lab: artifacts lab-nodes ## Everything: lab node(s), site.yml, validation, and w
 	$(PLAYBOOK) site.yml
 	$(PLAYBOOK) playbooks/validate.yml
 	$(PLAYBOOK) playbooks/endpoints.yml
+
+lab-ha: artifacts setup ## The three-node HA lab (inventories/ha): nodes, site.yml, validation, endpoints
+	$(PLAYBOOK) $(HA) playbooks/lab.yml
+	$(PLAYBOOK) $(HA) site.yml
+	$(PLAYBOOK) $(HA) playbooks/validate.yml
+	$(PLAYBOOK) $(HA) playbooks/endpoints.yml
+
+rolling-restart-ha: setup ## Restart the HA lab's whole stack node by node, each service gated on its cluster
+	$(PLAYBOOK) $(HA) playbooks/rolling_restart.yml
+
+destroy-ha: setup ## Remove the HA lab's nodes and network
+	$(PLAYBOOK) $(HA) playbooks/lab.yml -e lab_state=absent
 
 site: setup ## ansible-playbook site.yml on the lab
 	$(PLAYBOOK) site.yml

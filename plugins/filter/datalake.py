@@ -8,6 +8,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.datalake_fb.platform.plugins.module_utils import galera
 from ansible_collections.datalake_fb.platform.plugins.module_utils.iceberg_maintenance import (
     MaintenanceInputError,
     normalize_request,
@@ -109,6 +110,94 @@ def iceberg_maintenance_request(policy, catalog="lakehouse"):
     return request
 
 
+def galera_node_state(raw):
+    """One node's state for galera_plan from what the mariadb role read on it (see galera.py).
+
+    raw: {host, running, wsrep_on, cluster_status, grastate (text or None), recovered (galera_recovery
+    output or None), has_data}.
+    """
+    if not isinstance(raw, dict) or "host" not in raw:
+        raise AnsibleFilterError(f"galera_node_state: expected a dict with a host, got {raw!r}")
+    state = {key: raw.get(key) for key in ("host", "running", "wsrep_on", "cluster_status", "has_data")}
+    state["reachable"] = raw.get("reachable", True)
+    state.update(galera.parse_grastate(raw.get("grastate")))
+    recovered = galera.parse_recovered_position(raw.get("recovered"))
+    if recovered and (state["seqno"] is None or state["seqno"] < 0):
+        state["seqno"] = recovered["seqno"]
+        state["uuid"] = state["uuid"] or recovered["uuid"]
+    return state
+
+
+def galera_plan(states, allow_recovery=False, hosts=None):
+    """How to start a Galera cluster from its nodes' states (module_utils/galera.py).
+
+    hosts: every node of the cluster, in order; one without a state (unreachable, or outside
+    the play's --limit) counts as unreachable.
+    """
+    if isinstance(states, list) and hosts:
+        known = {state.get("host"): state for state in states if isinstance(state, dict)}
+        states = [known.get(host, {"host": host, "reachable": False}) for host in hosts]
+    try:
+        return galera.plan(states, allow_recovery=allow_recovery)
+    except galera.GaleraPlanError as exc:
+        raise AnsibleFilterError(f"galera_plan: {exc}") from exc
+
+
+def _default_parity(set_size):
+    """MinIO's default parity (EC:N) for an erasure set of this size."""
+    if set_size == 1:
+        return 0
+    return 1 if set_size <= 3 else 2 if set_size <= 5 else 3 if set_size <= 7 else 4
+
+
+def minio_layout(nodes, drives_per_node, storage_class=""):
+    """The erasure layout MinIO gives nodes x drives, and whether it survives losing one node.
+
+    Set size: the largest of 2-16 that divides the drives and spreads evenly over the nodes.
+    Write quorum: the data drives, plus one when parity is half the set. Returns set_size, sets,
+    parity, data, write_quorum, drives_lost_per_set (one node down), survives_node_loss and
+    min_parity_to_survive (None when no parity can).
+    """
+    try:
+        nodes, drives = int(nodes), int(drives_per_node)
+    except (TypeError, ValueError) as exc:
+        raise AnsibleFilterError(
+            f"minio_layout: nodes and drives must be numbers, got {nodes!r}, {drives_per_node!r}"
+        ) from exc
+    if nodes < 1 or drives < 1:
+        raise AnsibleFilterError(f"minio_layout: need at least one node and one drive, got {nodes} x {drives}")
+    total = nodes * drives
+    sizes = [s for s in range(2, 17) if total % s == 0 and (s % nodes == 0 or nodes % s == 0)]
+    set_size = max(sizes) if sizes else total if total == 1 else None
+    if set_size is None:
+        raise AnsibleFilterError(f"minio_layout: {nodes} x {drives} drives cannot form erasure sets of 2-16 drives")
+    match = re.fullmatch(r"\s*EC:(\d+)\s*", storage_class or "")
+    if storage_class and not match:
+        raise AnsibleFilterError(f"minio_layout: storage class must look like EC:2, got {storage_class!r}")
+    parity = int(match.group(1)) if match else _default_parity(set_size)
+    if parity > set_size // 2:
+        raise AnsibleFilterError(f"minio_layout: parity EC:{parity} exceeds half of the {set_size}-drive set")
+
+    def write_quorum(p):
+        return set_size - p + (1 if p == set_size - p else 0)
+
+    lost = set_size // nodes if set_size >= nodes else 1
+    survives = nodes > 1 and set_size - lost >= write_quorum(parity)
+    fixes = [p for p in range(parity, set_size // 2 + 1) if set_size - lost >= write_quorum(p)]
+    return {
+        "nodes": nodes,
+        "drives_per_node": drives,
+        "set_size": set_size,
+        "sets": total // set_size,
+        "parity": parity,
+        "data": set_size - parity,
+        "write_quorum": write_quorum(parity),
+        "drives_lost_per_set": lost,
+        "survives_node_loss": survives,
+        "min_parity_to_survive": fixes[0] if nodes > 1 and fixes else None,
+    }
+
+
 class FilterModule:
     """datalake_fb.platform filters."""
 
@@ -118,4 +207,7 @@ class FilterModule:
             "rewrite_url": rewrite_url,
             "artifact_plan": artifact_plan,
             "iceberg_maintenance_request": iceberg_maintenance_request,
+            "galera_node_state": galera_node_state,
+            "galera_plan": galera_plan,
+            "minio_layout": minio_layout,
         }

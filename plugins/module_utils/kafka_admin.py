@@ -167,3 +167,21 @@ def cluster_summary(admin):
         "offline_partitions": offline,
         "under_replicated_partitions": under_replicated,
     }
+
+
+def health_problems(summary, expected_brokers=None, fully_replicated=False):
+    """What keeps a cluster summary from being healthy (an empty list: healthy).
+
+    Healthy: the expected number of brokers registered, a controller elected, no partition
+    without a leader and, when fully_replicated, none with fewer in-sync replicas than replicas.
+    """
+    problems = []
+    if expected_brokers is not None and len(summary["brokers"]) != expected_brokers:
+        problems.append(f"{len(summary['brokers'])} of {expected_brokers} brokers registered")
+    if summary["controller_id"] is None:
+        problems.append("no active controller")
+    if summary["offline_partitions"]:
+        problems.append(f"offline partitions: {', '.join(summary['offline_partitions'][:10])}")
+    if fully_replicated and summary["under_replicated_partitions"]:
+        problems.append(f"under-replicated partitions: {', '.join(summary['under_replicated_partitions'][:10])}")
+    return problems

@@ -11,9 +11,25 @@ short_description: Read a Kafka cluster's brokers, controller and partition heal
 version_added: 1.0.0
 description:
   - Sends metadata requests as a client would, so it serves as a health gate - every broker
-    registered, a controller elected, no partition without a leader.
+    registered, a controller elected, no partition without a leader, none under-replicated.
+  - With O(wait_timeout), it polls until the cluster is healthy and fails when that time is up;
+    the bound is real, each request's own timeout is cut to the time left.
 author: DataLake FB platform engineers
-options: {}
+options:
+  wait_timeout:
+    description:
+      - Seconds to wait for a healthy cluster; 0 reads once and reports what it finds.
+    type: int
+    default: 0
+  expected_brokers:
+    description:
+      - Number of brokers a healthy cluster has registered (only checked when set).
+    type: int
+  fully_replicated:
+    description:
+      - A healthy cluster also has no under-replicated partition.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - datalake_fb.platform.kafka
   - datalake_fb.platform.info_module
@@ -25,10 +41,9 @@ EXAMPLES = r"""
     bootstrap_servers: [kafka1:9092]
   vars:
     ansible_python_interpreter: /opt/datalake/venv/bin/python
-  register: cluster
-  until: cluster is succeeded and cluster.brokers | length == 3
-  retries: 20
-  delay: 3
+    wait_timeout: 120
+    expected_brokers: 3
+    fully_replicated: true
 """
 
 RETURN = r"""
@@ -62,7 +77,18 @@ under_replicated_partitions:
   returned: always
   type: list
   elements: str
+problems:
+  description: What kept the cluster from being healthy at the last read (empty when healthy).
+  returned: always
+  type: list
+  elements: str
+waited:
+  description: Seconds spent waiting for a healthy cluster.
+  returned: always
+  type: float
 """
+
+import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -72,23 +98,66 @@ from ansible_collections.datalake_fb.platform.plugins.module_utils.kafka_admin i
     KafkaError,
     admin_client,
     cluster_summary,
+    health_problems,
 )
 
+POLL_INTERVAL = 2
 
-def main():
-    module = AnsibleModule(argument_spec=dict(COMMON_ARGUMENT_SPEC), supports_check_mode=True)
-    if KAFKA_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("kafka-python"), exception=KAFKA_IMPORT_ERROR)
+
+def read_summary(params, timeout):
+    """One cluster summary, every request bounded by `timeout` seconds."""
     admin = None
     try:
-        admin = admin_client(module.params)
-        summary = cluster_summary(admin)
-    except KafkaError as exc:
-        module.fail_json(msg=f"Kafka at {', '.join(module.params['bootstrap_servers'])}: {exc}")
+        admin = admin_client(dict(params, timeout=max(1, int(timeout))))
+        return cluster_summary(admin)
     finally:
         if admin is not None:
             admin.close()
-    module.exit_json(changed=False, **summary)
+
+
+def wait_for_health(params, clock=time.monotonic, sleep=time.sleep):
+    """Poll until healthy or params['wait_timeout'] is over: (summary or None, problems, waited)."""
+    started = clock()
+    deadline = started + params["wait_timeout"]
+    summary, problems = None, []
+    while True:
+        left = deadline - clock()
+        try:
+            summary = read_summary(
+                params, min(params["timeout"], left) if params["wait_timeout"] else params["timeout"]
+            )
+            problems = health_problems(summary, params["expected_brokers"], params["fully_replicated"])
+        except KafkaError as exc:
+            summary, problems = None, [str(exc) or type(exc).__name__]
+        if not problems or clock() + POLL_INTERVAL >= deadline:
+            return summary, problems, round(clock() - started, 1)
+        sleep(POLL_INTERVAL)
+
+
+def main():
+    argument_spec = dict(
+        COMMON_ARGUMENT_SPEC,
+        wait_timeout={"type": "int", "default": 0},
+        expected_brokers={"type": "int"},
+        fully_replicated={"type": "bool", "default": False},
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if KAFKA_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("kafka-python"), exception=KAFKA_IMPORT_ERROR)
+    if module.params["wait_timeout"] < 0:
+        module.fail_json(msg=f"wait_timeout must be 0 or more seconds, got {module.params['wait_timeout']}")
+    where = f"Kafka at {', '.join(module.params['bootstrap_servers'])}"
+    summary, problems, waited = wait_for_health(module.params)
+    if summary is None:
+        module.fail_json(msg=f"{where}: {'; '.join(problems)}", waited=waited)
+    if problems and module.params["wait_timeout"]:
+        module.fail_json(
+            msg=f"{where} not healthy after {module.params['wait_timeout']} s: {'; '.join(problems)}",
+            problems=problems,
+            waited=waited,
+            **summary,
+        )
+    module.exit_json(changed=False, problems=problems, waited=waited, **summary)
 
 
 if __name__ == "__main__":

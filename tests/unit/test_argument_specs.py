@@ -1,5 +1,7 @@
 """Every role's meta/argument_specs.yml must describe its defaults: the same names, types that
-fit the values, the same defaults, a description for each option, role-prefixed names."""
+fit the values, the same defaults, a description for each option, role-prefixed names. Ports
+and memory sizes shared between services are defined in the wiring role, named after the role
+that owns them, and documented by that role's spec."""
 
 from pathlib import Path
 
@@ -11,11 +13,59 @@ ROLES = sorted(path.name for path in ROLES_DIR.iterdir() if (path / "tasks").is_
 PYTHON_TYPES = {"str": str, "path": str, "int": int, "bool": bool, "list": list, "dict": dict, "float": float}
 
 
-def load_defaults(role):
+def load_own_defaults(role):
     defaults = {}
     for path in sorted((ROLES_DIR / role / "defaults").rglob("*.yml")):
         defaults.update(yaml.safe_load(path.read_text()) or {})
     return defaults
+
+
+WIRING = load_own_defaults("wiring")
+
+
+def load_defaults(role):
+    """The role's defaults, with the shared ones the wiring role keeps under its prefix."""
+    if role == "wiring":
+        return {name: value for name, value in WIRING.items() if name.startswith("wiring_")}
+    shared = {name: value for name, value in WIRING.items() if name.startswith(f"{role}_")}
+    return {**load_own_defaults(role), **shared}
+
+
+def test_shared_variables_belong_to_a_role_that_documents_them():
+    for name in WIRING:
+        if name.startswith("wiring_"):
+            continue
+        owners = [role for role in ROLES if role != "wiring" and name.startswith(f"{role}_")]
+        assert owners, f"wiring: {name} is named after no role"
+        _, options = load_options(owners[0])
+        assert name in options, f"wiring: {name} is not documented in {owners[0]}'s argument_specs"
+        assert name not in load_own_defaults(owners[0]), f"{name} is defined in wiring and in {owners[0]}"
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r not in ("wiring", "lab", "artifact_cache")])
+def test_service_roles_depend_on_the_wiring(role):
+    meta = yaml.safe_load((ROLES_DIR / role / "meta" / "main.yml").read_text())
+    names = [dep["role"] if isinstance(dep, dict) else dep for dep in meta.get("dependencies") or []]
+    assert "datalake_fb.platform.wiring" in names, f"{role} does not depend on the wiring role"
+
+
+def iter_options(options, where):
+    """Every option with its path, sub-options included."""
+    for name, option in (options or {}).items():
+        yield f"{where}.{name}", option
+        yield from iter_options(option.get("options"), f"{where}.{name}")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_sub_options_are_only_given_where_they_are_checked(role):
+    specs, _ = load_options(role)
+    for entry, spec in specs.items():
+        for where, option in iter_options(spec.get("options"), f"{role}:{entry}"):
+            if option.get("options"):
+                # Ansible checks sub-options of a dict, or of a list of dicts, and ignores them elsewhere.
+                assert option.get("type") == "dict" or (
+                    option.get("type") == "list" and option.get("elements") == "dict"
+                ), f"{where}: options under {option.get('type')}/{option.get('elements')} elements are never checked"
 
 
 def load_options(role):
@@ -29,6 +79,18 @@ def load_options(role):
 
 def templated(value):
     return isinstance(value, str) and "{{" in value
+
+
+def test_the_sub_option_check_fails_on_unchecked_options(tmp_path, monkeypatch):
+    role = tmp_path / "demo" / "meta"
+    role.mkdir(parents=True)
+    (role / "argument_specs.yml").write_text(
+        "argument_specs:\n  main:\n    options:\n      demo_users:\n        type: list\n        elements: str\n"
+        "        options:\n          name: {type: str}\n"
+    )
+    monkeypatch.setattr(__import__(__name__), "ROLES_DIR", tmp_path)
+    with pytest.raises(AssertionError, match="never checked"):
+        test_sub_options_are_only_given_where_they_are_checked("demo")
 
 
 @pytest.mark.parametrize("role", ROLES)

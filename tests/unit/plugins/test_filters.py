@@ -4,6 +4,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.datalake_fb.platform.plugins.filter.datalake import (
     FilterModule,
     artifact_plan,
+    minio_layout,
     rewrite_url,
     to_megabytes,
 )
@@ -109,6 +110,9 @@ def test_filter_module_exports_the_filters():
         "to_megabytes",
         "rewrite_url",
         "artifact_plan",
+        "galera_node_state",
+        "galera_plan",
+        "minio_layout",
         "iceberg_maintenance_request",
     }
 
@@ -125,3 +129,27 @@ def test_iceberg_maintenance_request_checks_a_policy_like_the_module():
         check({"table": "sales.vendas", "rewrite_data_files": {"enabled": False}})
     with pytest.raises(AnsibleFilterError, match="needs a table"):
         check({"rewrite_data_files": {}})
+
+
+def test_minio_layout_three_by_two_survives_a_node():
+    layout = minio_layout(3, 2)
+    assert layout["set_size"] == 6 and layout["parity"] == 3 and layout["write_quorum"] == 4
+    assert layout["survives_node_loss"] and layout["drives_lost_per_set"] == 2
+
+
+def test_minio_layout_three_by_five_needs_more_parity():
+    layout = minio_layout(3, 5)
+    assert layout["set_size"] == 15 and layout["parity"] == 4 and not layout["survives_node_loss"]
+    assert layout["min_parity_to_survive"] == 5
+    assert minio_layout(3, 5, "EC:5")["survives_node_loss"]
+
+
+def test_minio_layout_single_node_and_bad_input():
+    assert minio_layout(1, 1)["set_size"] == 1 and not minio_layout(1, 1)["survives_node_loss"]
+    assert minio_layout(4, 1)["survives_node_loss"]
+    with pytest.raises(AnsibleFilterError, match="exceeds half"):
+        minio_layout(3, 2, "EC:4")
+    with pytest.raises(AnsibleFilterError, match="EC:2"):
+        minio_layout(3, 2, "RRS")
+    with pytest.raises(AnsibleFilterError, match="at least one node"):
+        minio_layout(0, 2)

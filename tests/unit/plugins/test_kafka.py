@@ -223,3 +223,51 @@ def test_describe_topic_on_an_error_code_raises():
     fake.describe_topics = lambda names: [{"name": names[0], "error_code": 29, "partitions": []}]
     with pytest.raises(kafka_admin.KafkaError, match="error code 29"):
         kafka_admin.describe_topic(fake, "secret", [])
+
+
+def test_health_problems_name_what_is_wrong():
+    summary = {
+        "brokers": [{"node_id": 1}, {"node_id": 2}],
+        "controller_id": None,
+        "offline_partitions": ["a-0"],
+        "under_replicated_partitions": ["b-1"],
+    }
+    problems = kafka_admin.health_problems(summary, expected_brokers=3, fully_replicated=True)
+    assert problems == [
+        "2 of 3 brokers registered",
+        "no active controller",
+        "offline partitions: a-0",
+        "under-replicated partitions: b-1",
+    ]
+    healthy = dict(summary, brokers=[{}] * 3, controller_id=1, offline_partitions=[])
+    assert kafka_admin.health_problems(healthy, 3, fully_replicated=False) == []
+
+
+def test_cluster_info_waits_for_health_and_fails_at_its_bound(admin, run_module):
+    admin.brokers = (1, 2, 3)
+    admin.topics["lagging"] = {"partitions": 1, "replication_factor": 3, "config": {}, "under_replicated": True}
+    outcome, result = run_module(
+        kafka_cluster_info.main, {"wait_timeout": 3, "expected_brokers": 3, "fully_replicated": True}
+    )
+    assert outcome == "fail" and "not healthy after 3 s" in result["msg"]
+    assert "under-replicated partitions: lagging-0" in result["msg"] and result["waited"] <= 3.5
+    outcome, result = run_module(kafka_cluster_info.main, {"wait_timeout": 3, "expected_brokers": 3})
+    assert outcome == "exit" and result["problems"] == []
+
+
+def test_wait_for_health_bounds_every_request_by_the_time_left(monkeypatch):
+    now = [0.0]
+    timeouts = []
+
+    def unreachable(params, timeout):
+        timeouts.append(timeout)
+        now[0] += timeout  # the request waits out its own timeout
+        raise kafka_admin.KafkaError("NoBrokersAvailable")
+
+    monkeypatch.setattr(kafka_cluster_info, "read_summary", unreachable)
+    params = {"wait_timeout": 45, "timeout": 30, "expected_brokers": 3, "fully_replicated": True}
+    summary, problems, waited = kafka_cluster_info.wait_for_health(
+        params, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
+    )
+    assert summary is None and "NoBrokersAvailable" in problems[0]
+    assert timeouts[0] == 30 and timeouts[1] == 13 and waited <= 45
