@@ -169,7 +169,23 @@ def cluster_summary(admin):
     }
 
 
-def health_problems(summary, expected_brokers=None, fully_replicated=False):
+def quorum_summary(admin):
+    """The KRaft controller quorum: leader, high watermark and each voter's lag behind it."""
+    described = admin.describe_metadata_quorum()
+    partition = described["topics"][0]["partitions"][0]
+    watermark = partition.get("high_watermark", -1)
+    voters = [
+        {
+            "node_id": v["replica_id"],
+            "log_end_offset": v["log_end_offset"],
+            "lag": max(0, watermark - v["log_end_offset"]),
+        }
+        for v in partition.get("current_voters", [])
+    ]
+    return {"leader_id": partition.get("leader_id"), "high_watermark": watermark, "voters": voters}
+
+
+def health_problems(summary, expected_brokers=None, fully_replicated=False, max_quorum_lag=None):
     """What keeps a cluster summary from being healthy (an empty list: healthy).
 
     Healthy: the expected number of brokers registered, a controller elected, no partition
@@ -184,4 +200,13 @@ def health_problems(summary, expected_brokers=None, fully_replicated=False):
         problems.append(f"offline partitions: {', '.join(summary['offline_partitions'][:10])}")
     if fully_replicated and summary["under_replicated_partitions"]:
         problems.append(f"under-replicated partitions: {', '.join(summary['under_replicated_partitions'][:10])}")
+    if max_quorum_lag is not None:
+        quorum = summary.get("quorum") or {"voters": []}
+        behind = [f"{v['node_id']} ({v['lag']})" for v in quorum["voters"] if v["lag"] > max_quorum_lag]
+        if expected_brokers is not None and len(quorum["voters"]) != expected_brokers:
+            problems.append(f"{len(quorum['voters'])} of {expected_brokers} quorum voters")
+        if behind:
+            problems.append(
+                f"quorum voters behind the leader by more than {max_quorum_lag} records: {', '.join(behind)}"
+            )
     return problems

@@ -30,6 +30,11 @@ options:
       - A healthy cluster also has no under-replicated partition.
     type: bool
     default: false
+  max_quorum_lag:
+    description:
+      - When set, also read the KRaft controller quorum (DescribeQuorum); a healthy cluster has every
+        voter (as many as O(expected_brokers)) within this many records of the leader's high watermark.
+    type: int
 extends_documentation_fragment:
   - datalake_fb.platform.kafka
   - datalake_fb.platform.info_module
@@ -77,6 +82,11 @@ under_replicated_partitions:
   returned: always
   type: list
   elements: str
+quorum:
+  description: The controller quorum (with O(max_quorum_lag)) - leader_id, high_watermark, voters with their lag.
+  returned: when max_quorum_lag is set
+  type: dict
+  sample: {leader_id: 2, high_watermark: 259, voters: [{node_id: 1, log_end_offset: 259, lag: 0}]}
 problems:
   description: What kept the cluster from being healthy at the last read (empty when healthy).
   returned: always
@@ -99,6 +109,7 @@ from ansible_collections.datalake_fb.platform.plugins.module_utils.kafka_admin i
     admin_client,
     cluster_summary,
     health_problems,
+    quorum_summary,
 )
 
 POLL_INTERVAL = 2
@@ -109,7 +120,10 @@ def read_summary(params, timeout):
     admin = None
     try:
         admin = admin_client(dict(params, timeout=max(1, int(timeout))))
-        return cluster_summary(admin)
+        summary = cluster_summary(admin)
+        if params.get("max_quorum_lag") is not None:
+            summary["quorum"] = quorum_summary(admin)
+        return summary
     finally:
         if admin is not None:
             admin.close()
@@ -126,7 +140,9 @@ def wait_for_health(params, clock=time.monotonic, sleep=time.sleep):
             summary = read_summary(
                 params, min(params["timeout"], left) if params["wait_timeout"] else params["timeout"]
             )
-            problems = health_problems(summary, params["expected_brokers"], params["fully_replicated"])
+            problems = health_problems(
+                summary, params["expected_brokers"], params["fully_replicated"], params.get("max_quorum_lag")
+            )
         except KafkaError as exc:
             summary, problems = None, [str(exc) or type(exc).__name__]
         if not problems or clock() + POLL_INTERVAL >= deadline:
@@ -140,6 +156,7 @@ def main():
         wait_timeout={"type": "int", "default": 0},
         expected_brokers={"type": "int"},
         fully_replicated={"type": "bool", "default": False},
+        max_quorum_lag={"type": "int"},
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if KAFKA_IMPORT_ERROR:

@@ -271,3 +271,24 @@ def test_wait_for_health_bounds_every_request_by_the_time_left(monkeypatch):
     )
     assert summary is None and "NoBrokersAvailable" in problems[0]
     assert timeouts[0] == 30 and timeouts[1] == 13 and waited <= 45
+
+
+def test_cluster_info_checks_the_controller_quorum(admin, run_module):
+    admin.brokers = (1, 2, 3)
+    admin.topics = {}
+    offsets = {1: 500, 2: 500, 3: 120}
+
+    def quorum():
+        voters = [{"replica_id": node, "log_end_offset": end} for node, end in offsets.items()]
+        return {"topics": [{"partitions": [{"leader_id": 1, "high_watermark": 500, "current_voters": voters}]}]}
+
+    admin.describe_metadata_quorum = quorum
+    args = {"wait_timeout": 3, "expected_brokers": 3, "max_quorum_lag": 100}
+    outcome, result = run_module(kafka_cluster_info.main, args)
+    assert outcome == "fail" and "behind the leader by more than 100 records: 3 (380)" in result["msg"]
+    offsets[3] = 450
+    outcome, result = run_module(kafka_cluster_info.main, args)
+    assert outcome == "exit" and result["quorum"]["voters"][2] == {"node_id": 3, "log_end_offset": 450, "lag": 50}
+    del offsets[3]
+    outcome, result = run_module(kafka_cluster_info.main, dict(args, wait_timeout=0))
+    assert outcome == "exit" and "2 of 3 quorum voters" in result["problems"]
