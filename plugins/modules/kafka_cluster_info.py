@@ -102,6 +102,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.datalake_fb.platform.plugins.module_utils.health_wait import report, wait_until_healthy
 from ansible_collections.datalake_fb.platform.plugins.module_utils.kafka_admin import (
     COMMON_ARGUMENT_SPEC,
     KAFKA_IMPORT_ERROR,
@@ -111,8 +112,6 @@ from ansible_collections.datalake_fb.platform.plugins.module_utils.kafka_admin i
     health_problems,
     quorum_summary,
 )
-
-POLL_INTERVAL = 2
 
 
 def read_summary(params, timeout):
@@ -131,23 +130,18 @@ def read_summary(params, timeout):
 
 def wait_for_health(params, clock=time.monotonic, sleep=time.sleep):
     """Poll until healthy or params['wait_timeout'] is over: (summary or None, problems, waited)."""
-    started = clock()
-    deadline = started + params["wait_timeout"]
-    summary, problems = None, []
-    while True:
-        left = deadline - clock()
+
+    def read_once(timeout):
         try:
-            summary = read_summary(
-                params, min(params["timeout"], left) if params["wait_timeout"] else params["timeout"]
-            )
-            problems = health_problems(
-                summary, params["expected_brokers"], params["fully_replicated"], params.get("max_quorum_lag")
-            )
+            summary = read_summary(params, timeout)
         except KafkaError as exc:
-            summary, problems = None, [str(exc) or type(exc).__name__]
-        if not problems or clock() + POLL_INTERVAL >= deadline:
-            return summary, problems, round(clock() - started, 1)
-        sleep(POLL_INTERVAL)
+            return None, [str(exc) or type(exc).__name__]
+        problems = health_problems(
+            summary, params["expected_brokers"], params["fully_replicated"], params.get("max_quorum_lag")
+        )
+        return summary, problems
+
+    return wait_until_healthy(read_once, params["wait_timeout"], params["timeout"], clock, sleep)
 
 
 def main():
@@ -167,14 +161,7 @@ def main():
     summary, problems, waited = wait_for_health(module.params)
     if summary is None:
         module.fail_json(msg=f"{where}: {'; '.join(problems)}", waited=waited)
-    if problems and module.params["wait_timeout"]:
-        module.fail_json(
-            msg=f"{where} not healthy after {module.params['wait_timeout']} s: {'; '.join(problems)}",
-            problems=problems,
-            waited=waited,
-            **summary,
-        )
-    module.exit_json(changed=False, problems=problems, waited=waited, **summary)
+    report(module, where, summary, problems, waited)
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ import urllib.request
 
 from ansible.module_utils.basic import AnsibleModule
 
-POLL_INTERVAL = 2
+from ansible_collections.datalake_fb.platform.plugins.module_utils.health_wait import report, wait_until_healthy
 
 
 def read_master(address, timeout):
@@ -130,15 +130,12 @@ def summarize(documents, expected_workers, expected_apps):
 
 def wait_for_health(params, read=read_master, clock=time.monotonic, sleep=time.sleep):
     """Poll every master until healthy or wait_timeout is over: (summary, problems, waited)."""
-    started = clock()
-    deadline = started + params["wait_timeout"]
-    while True:
-        left = max(0.5, deadline - clock()) if params["wait_timeout"] else params["timeout"]
-        documents = {m: read(m, min(params["timeout"], left)) for m in params["masters"]}
-        summary, problems = summarize(documents, params["expected_workers"], params["expected_apps"])
-        if not problems or clock() + POLL_INTERVAL >= deadline:
-            return summary, problems, round(clock() - started, 1)
-        sleep(POLL_INTERVAL)
+
+    def read_once(timeout):
+        documents = {master: read(master, timeout) for master in params["masters"]}
+        return summarize(documents, params["expected_workers"], params["expected_apps"])
+
+    return wait_until_healthy(read_once, params["wait_timeout"], params["timeout"], clock, sleep)
 
 
 def main():
@@ -155,15 +152,7 @@ def main():
     params = module.params
     if not params["masters"] or params["wait_timeout"] < 0 or params["timeout"] <= 0:
         module.fail_json(msg="masters must not be empty, wait_timeout must be >= 0 and timeout > 0")
-    summary, problems, waited = wait_for_health(params)
-    if problems and params["wait_timeout"]:
-        module.fail_json(
-            msg=f"Spark cluster not healthy after {params['wait_timeout']} s: {'; '.join(problems)}",
-            problems=problems,
-            waited=waited,
-            **summary,
-        )
-    module.exit_json(changed=False, problems=problems, waited=waited, **summary)
+    report(module, "Spark cluster", *wait_for_health(params))
 
 
 if __name__ == "__main__":

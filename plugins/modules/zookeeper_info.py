@@ -66,7 +66,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-POLL_INTERVAL = 2
+from ansible_collections.datalake_fb.platform.plugins.module_utils.health_wait import report, wait_until_healthy
 
 
 def read_mode(server, timeout):
@@ -100,15 +100,13 @@ def ensemble_problems(modes):
 
 def wait_for_ensemble(params, read=read_mode, clock=time.monotonic, sleep=time.sleep):
     """Poll until the ensemble is complete or wait_timeout is over."""
-    started = clock()
-    deadline = started + params["wait_timeout"]
-    while True:
-        left = max(0.5, deadline - clock()) if params["wait_timeout"] else params["timeout"]
-        modes = {server: read(server, min(params["timeout"], left)) for server in params["servers"]}
+
+    def read_once(timeout):
+        modes = {server: read(server, timeout) for server in params["servers"]}
         leader, problems = ensemble_problems(modes)
-        if not problems or clock() + POLL_INTERVAL >= deadline:
-            return {"modes": modes, "leader": leader}, problems, round(clock() - started, 1)
-        sleep(POLL_INTERVAL)
+        return {"modes": modes, "leader": leader}, problems
+
+    return wait_until_healthy(read_once, params["wait_timeout"], params["timeout"], clock, sleep)
 
 
 def main():
@@ -123,15 +121,7 @@ def main():
     params = module.params
     if not params["servers"] or params["wait_timeout"] < 0 or params["timeout"] <= 0:
         module.fail_json(msg="servers must not be empty, wait_timeout must be >= 0 and timeout > 0")
-    summary, problems, waited = wait_for_ensemble(params)
-    if problems and params["wait_timeout"]:
-        module.fail_json(
-            msg=f"ZooKeeper ensemble not complete after {params['wait_timeout']} s: {'; '.join(problems)}",
-            problems=problems,
-            waited=waited,
-            **summary,
-        )
-    module.exit_json(changed=False, problems=problems, waited=waited, **summary)
+    report(module, "ZooKeeper ensemble", *wait_for_ensemble(params))
 
 
 if __name__ == "__main__":
