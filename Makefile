@@ -15,11 +15,9 @@ export PY_COLORS := 0
 export ANSIBLE_FORCE_COLOR := 0
 
 PLAYBOOK := ansible-playbook
-MOLECULE_ROLES := common mariadb minio kafka hive_metastore spark
-
 HA := -i inventories/ha
 
-.PHONY: help setup artifacts lab lab-ha destroy-ha rolling-restart-ha lab-nodes site validate bench bench-iceberg fresh-check destroy test lint unit molecule molecule-roles molecule-default clean
+.PHONY: help setup artifacts lab lab-ha destroy-ha rolling-restart-ha lab-nodes site validate bench bench-iceberg fresh-check destroy test lint unit molecule molecule-default molecule-ha clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -80,16 +78,13 @@ lint: setup ## ansible-lint (production profile), yamllint, ruff
 unit: setup ## pytest for plugins and role argument specs (plugin coverage must stay over 80 %)
 	pytest --cov=plugins --cov-report=term-missing:skip-covered --cov-fail-under=80 tests/unit
 
-molecule: molecule-roles molecule-default ## Molecule: every role scenario, then the full single-node stack
-
-molecule-roles: setup
-	@for role in $(MOLECULE_ROLES); do \
-	  echo "=== molecule test: $$role"; \
-	  (cd roles/$$role && molecule test) || exit 1; \
-	done
+molecule: molecule-default molecule-ha ## Molecule: the single-node stack (with every role's testinfra checks), then the HA cluster
 
 molecule-default: setup
 	molecule test
+
+molecule-ha: setup ## The three-node cluster: failover under load, rejoin, rolling restart (results in artifacts/results/)
+	molecule test -s ha
 
 clean: ## Remove generated files in the checkout (not the shared cache)
 	rm -rf .cache artifacts/results .pytest_cache .ruff_cache

@@ -133,7 +133,8 @@ def localhost_tasks(play_or_tasks):
             continue
         if "hosts" in item:
             body = [t for key in ("pre_tasks", "tasks", "post_tasks") for t in item.get(key) or []]
-            tasks += body if item["hosts"] == "localhost" else localhost_tasks(body)
+            on_controller = [t for t in body if t.get("delegate_to", "localhost") == "localhost"]
+            tasks += on_controller if item["hosts"] == "localhost" else localhost_tasks(body)
         elif item.get("delegate_to") == "localhost":
             tasks.append(item)
         else:

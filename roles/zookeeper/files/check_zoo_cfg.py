@@ -5,7 +5,15 @@ import re
 import sys
 
 REQUIRED = ("tickTime", "dataDir", "clientPort", "initLimit", "syncLimit")
-NUMERIC = ("tickTime", "clientPort", "initLimit", "syncLimit", "autopurge.snapRetainCount", "autopurge.purgeInterval")
+NUMERIC = (
+    "tickTime",
+    "clientPort",
+    "initLimit",
+    "syncLimit",
+    "maxSessionTimeout",
+    "autopurge.snapRetainCount",
+    "autopurge.purgeInterval",
+)
 
 
 def problems(text):

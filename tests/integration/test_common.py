@@ -14,8 +14,8 @@ def test_kernel_settings_file(host):
     assert "vm.swappiness = 1" in settings.content_string
 
 
-def test_node_names_resolve(host):
-    assert host.run("getent hosts dlfb-mol-common").stdout.split()[0] == "10.231.60.11"
+def test_node_names_resolve(host, node):
+    assert host.run(f"getent hosts {node['name']}").stdout.split()[0] == node["ip"]
     assert host.run("getent hosts localhost").rc == 0
 
 

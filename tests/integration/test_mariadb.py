@@ -37,12 +37,12 @@ def test_metastore_database_is_latin1(host):
     assert charset == "latin1"
 
 
-def test_hive_user_logs_in_over_tcp_with_the_generated_password(host):
+def test_hive_user_logs_in_over_tcp_with_the_generated_password(host, node):
     password = Path(os.environ["DLFB_ROOT"], ".lab/secrets/hive_metastore_db").read_text().strip()
-    result = sql(host, "SELECT CURRENT_USER()", f"-h 10.231.60.12 -u hive -p{shlex.quote(password)} metastore")
+    result = sql(host, "SELECT CURRENT_USER()", f"-h {node['ip']} -u hive -p{shlex.quote(password)} metastore")
     assert result.rc == 0, result.stderr
     assert result.stdout.strip() == "hive@%"
-    wrong = sql(host, "SELECT 1", "-h 10.231.60.12 -u hive -pwrong-password metastore")
+    wrong = sql(host, "SELECT 1", f"-h {node['ip']} -u hive -pwrong-password metastore")
     assert wrong.rc != 0
 
 

@@ -57,8 +57,8 @@ def test_topic_as_declared_and_round_trip(host):
     assert figures == {"partitions": 2, "retention": "3600000", "received": 200}
 
 
-def test_config_is_kraft_combined_mode(host):
+def test_config_is_kraft_combined_mode(host, node):
     config = host.file("/etc/kafka/server.properties").content_string
     assert "process.roles=broker,controller" in config
-    assert "controller.quorum.voters=1@dlfb-mol-kafka:9093" in config
+    assert f"controller.quorum.voters=1@{node['name']}:9093" in config
     assert "auto.create.topics.enable=false" in config

@@ -6,7 +6,6 @@ import pytest
 from ansible_collections.datalake_fb.platform.plugins.module_utils.hive_metastore import HiveMetastore
 from ansible_collections.datalake_fb.platform.plugins.module_utils.thrift_binary import ThriftError
 
-NODE = "10.231.60.15"
 TXN_TABLES = {
     "AUX_TABLE",
     "COMPACTION_QUEUE",
@@ -29,15 +28,18 @@ def test_service_runs_as_hive(host):
     assert host.socket("tcp://0.0.0.0:9083").is_listening
 
 
-def test_metastore_answers_from_the_controller():
-    with HiveMetastore(NODE, 9083, timeout=20) as metastore:
+def test_metastore_answers_from_the_controller(node):
+    with HiveMetastore(node["ip"], 9083, timeout=20) as metastore:
         assert "default" in metastore.databases()
         default = metastore.database("default")
     assert default["location_uri"] == "s3a://warehouse/"
 
 
-def test_unknown_database_is_a_metastore_error():
-    with HiveMetastore(NODE, 9083, timeout=20) as metastore, pytest.raises(ThriftError, match="NoSuchObjectException"):
+def test_unknown_database_is_a_metastore_error(node):
+    with (
+        HiveMetastore(node["ip"], 9083, timeout=20) as metastore,
+        pytest.raises(ThriftError, match="NoSuchObjectException"),
+    ):
         metastore.database("no_such_database_here")
 
 

@@ -15,10 +15,9 @@ spark.stop()
 
 
 def test_daemons_running(host):
-    for unit in ("spark-master", "spark-worker", "spark-history"):
+    for unit in ("spark-master", "spark-worker", "spark-history", "spark-thrift"):
         service = host.service(unit)
         assert service.is_running and service.is_enabled, unit
-    assert not host.file("/etc/systemd/system/spark-thrift.service").exists
 
 
 def test_master_alive_with_its_worker(host):
@@ -31,14 +30,14 @@ def test_history_server_answers(host):
     assert host.run("curl -fsS http://127.0.0.1:18080/api/v1/applications").rc == 0
 
 
-def test_pyspark_application_on_the_master(host):
+def test_pyspark_application_on_the_master(host, node):
     host.run(f"echo {shlex.quote(APP)} > /tmp/molecule_app.py && chmod 644 /tmp/molecule_app.py")
     result = host.run(
         "runuser -u spark -- env SPARK_CONF_DIR=/etc/spark /opt/spark/current/bin/spark-submit /tmp/molecule_app.py"
     )
     assert result.rc == 0, result.stderr[-2000:]
     line = next(line for line in result.stdout.splitlines() if line.startswith("RESULT"))
-    assert line.split()[1:] == ["5000050000", "spark://dlfb-mol-spark:7077"]
+    assert line.split()[1:] == ["5000050000", f"spark://{node['name']}:7077"]
 
 
 def test_defaults_carry_the_seed_tuning_and_the_catalog(host):
