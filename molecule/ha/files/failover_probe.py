@@ -20,7 +20,9 @@ count: reads every acked file and looks for each id: Kafka (all partitions, from
 Galera (on every node of the list, so a rejoined node must have them too), S3 (list of the
 phase's prefix); writes found and lost counts per phase and service.
 
-Addresses come from the config (JSON: the molecule nodes); nothing else is contacted.
+Addresses come from the config (JSON: the molecule nodes); nothing else is contacted. Brokers
+advertise their node names, which the nodes' /etc/hosts resolves but the controller's does not:
+the probe resolves those names itself, from the config's "hosts".
 """
 
 import argparse
@@ -41,7 +43,7 @@ from xml.etree import ElementTree
 import pymysql
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 sys.path.insert(0, os.path.join(os.environ["DLFB_ROOT"], ".collections"))
 from ansible_collections.datalake_fb.platform.plugins.module_utils.hive_metastore import (
@@ -181,8 +183,8 @@ def kafka_leaders(config, stop, victim_id_file, record):
             victim, killed_at = handle.read().split()
         try:
             admin = admin or KafkaAdminClient(bootstrap_servers=config["kafka"], request_timeout_ms=3000)
-            leaders = [p["leader"] for p in admin.describe_topics([TOPIC])[0]["partitions"]]
-        except Exception:  # noqa: BLE001 - the metadata call fails while the cluster elects
+            leaders = [p["leader_id"] for p in admin.describe_topics([TOPIC])[0]["partitions"]]
+        except (KafkaError, OSError):  # the metadata call fails while the cluster elects
             admin = None
             continue
         if leaders and all(leader not in (-1, int(victim)) for leader in leaders):
@@ -246,6 +248,16 @@ def metastore_load(config, _phase, stop, recorder):
         if first_answering(config["metastore"], call, recorder, state):
             recorder.ok(ident)
         time.sleep(PACE["metastore"])
+
+
+def resolve_node_names(hosts):
+    """getaddrinfo that knows the lab's node names (the brokers' advertised listeners)."""
+    system_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        return system_getaddrinfo(hosts.get(host, host), *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo
 
 
 def run(args, config):
@@ -379,6 +391,7 @@ def main():
     args = parser.parse_args()
     with open(args.config, encoding="utf-8") as handle:
         config = json.load(handle)
+    resolve_node_names(config["hosts"])
     {"run": run, "count": count, "lag": lag}[args.mode](args, config)
 
 

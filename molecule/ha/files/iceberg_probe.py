@@ -24,7 +24,7 @@ def write(spark, args):
     spark.sql("CREATE NAMESPACE IF NOT EXISTS lakehouse.failover_probe")
     spark.sql(f"CREATE TABLE IF NOT EXISTS {TABLE} (phase STRING, id BIGINT) USING iceberg")
     started, ident = time.time(), 0
-    with open(args.acked, "a", encoding="utf-8") as acked:
+    with open(args.acked, "w", encoding="utf-8") as acked:
         while time.time() - started < args.max_seconds and not os.path.exists(args.stop_file):
             ident += 1
             try:
