@@ -192,10 +192,18 @@ def kafka_leaders(config, stop, victim_id_file, record):
             return
 
 
-def galera_load(config, phase, stop, recorder):
-    state = {"index": 0}
+def client_load(service, hosts, write, stop, recorder):
+    """write(host, ident, state) for ids 1, 2, ... through the first answering host, paced."""
+    state, ident = {"index": 0}, 0
+    while not stop.is_set():
+        ident += 1
+        if first_answering(hosts, lambda host, i=ident: write(host, i, state), recorder, state):
+            recorder.ok(ident)
+        time.sleep(PACE[service])
 
-    def insert(host, ident):
+
+def galera_load(config, phase, stop, recorder):
+    def insert(host, ident, state):
         if "conn" not in state:
             state["conn"] = pymysql.connect(
                 host=host,
@@ -211,43 +219,26 @@ def galera_load(config, phase, stop, recorder):
             cursor.execute("INSERT INTO events (phase, id) VALUES (%s, %s)", (phase, ident))
         return True
 
-    ident = 0
-    while not stop.is_set():
-        ident += 1
-        if first_answering(config["galera"], lambda h, i=ident: insert(h, i), recorder, state):
-            recorder.ok(ident)
-        time.sleep(PACE["galera"])
+    client_load("galera", config["galera"], insert, stop, recorder)
 
 
 def s3_load(config, phase, stop, recorder):
-    state, keys = {"index": 0}, (config["s3_access_key"], config["s3_secret_key"])
+    keys = (config["s3_access_key"], config["s3_secret_key"])
 
-    def put(endpoint, ident):
+    def put(endpoint, ident, _state):
         s3_request(endpoint, keys, "PUT", f"/{BUCKET}/{PREFIX}/{phase}/{ident}", body=str(ident).encode())
         return True
 
-    ident = 0
-    while not stop.is_set():
-        ident += 1
-        if first_answering(config["s3"], lambda h, i=ident: put(h, i), recorder, state):
-            recorder.ok(ident)
-        time.sleep(PACE["s3"])
+    client_load("s3", config["s3"], put, stop, recorder)
 
 
 def metastore_load(config, _phase, stop, recorder):
-    state = {"index": 0}
-
-    def call(address):
+    def call(address, _ident, _state):
         host, port = address.rsplit(":", 1)
         with HiveMetastore(host, int(port), timeout=5) as metastore:
             return "default" in metastore.databases()
 
-    ident = 0
-    while not stop.is_set():
-        ident += 1
-        if first_answering(config["metastore"], call, recorder, state):
-            recorder.ok(ident)
-        time.sleep(PACE["metastore"])
+    client_load("metastore", config["metastore"], call, stop, recorder)
 
 
 def resolve_node_names(hosts):
