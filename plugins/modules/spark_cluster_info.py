@@ -112,6 +112,11 @@ def summarize(documents, expected_workers, expected_apps):
     if len(alive) != 1:
         problems.append(f"{len(alive)} ALIVE masters ({', '.join(f'{m} {s}' for m, s in states.items())})")
         return summary, problems
+    # a standby that does not answer cannot take over: the next restart of the ALIVE one would
+    # leave no master
+    down = [f"{m} {s}" for m, s in states.items() if s not in ("ALIVE", "STANDBY")]
+    if down:
+        problems.append(f"standby masters not ready: {', '.join(down)}")
     doc = documents[alive[0]]
     summary["workers"] = [
         {"host": w.get("host"), "state": w.get("state"), "cores": w.get("cores")} for w in doc.get("workers", [])

@@ -23,7 +23,13 @@ def test_one_alive_master_with_its_workers_is_healthy():
 
 def test_problems_name_missing_workers_apps_and_masters():
     _, problems = sci.summarize({"m1": ALIVE, "m2": None}, ["n1", "n2"], ["etl"])
-    assert problems == ["workers not ALIVE on m1: n2", "applications not RUNNING: etl"]
+    assert problems == [
+        "standby masters not ready: m2 unreachable",
+        "workers not ALIVE on m1: n2",
+        "applications not RUNNING: etl",
+    ]
+    _, problems = sci.summarize({"m1": ALIVE, "m2": {"status": "RECOVERING"}}, ["n1"], [])
+    assert problems == ["standby masters not ready: m2 RECOVERING"]
     summary, problems = sci.summarize({"m1": {"status": "STANDBY"}, "m2": None}, [], [])
     assert summary["alive_master"] is None and problems == ["0 ALIVE masters (m1 STANDBY, m2 unreachable)"]
     _, problems = sci.summarize({"m1": ALIVE, "m2": ALIVE}, [], [])
@@ -66,10 +72,12 @@ def fake_master():
 
 
 def test_module_reads_real_masters(fake_master, run_module):
-    outcome, result = run_module(
-        sci.main, {"masters": [fake_master, "127.0.0.1:1"], "expected_workers": ["n1"], "wait_timeout": 5}
-    )
+    outcome, result = run_module(sci.main, {"masters": [fake_master], "expected_workers": ["n1"], "wait_timeout": 5})
     assert outcome == "exit" and result["alive_master"] == fake_master and not result["changed"]
+    outcome, result = run_module(
+        sci.main, {"masters": [fake_master, "127.0.0.1:1"], "expected_workers": ["n1"], "wait_timeout": 2}
+    )
+    assert outcome == "fail" and "standby masters not ready: 127.0.0.1:1 unreachable" in result["msg"]
     assert result["masters"]["127.0.0.1:1"] == "unreachable"
     outcome, result = run_module(sci.main, {"masters": [fake_master], "expected_workers": ["n2"], "wait_timeout": 3})
     assert outcome == "fail" and "workers not ALIVE" in result["msg"]
