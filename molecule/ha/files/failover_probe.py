@@ -202,18 +202,19 @@ def client_load(service, hosts, write, stop, recorder):
         time.sleep(PACE[service])
 
 
+def galera_connect(config, address, **options):
+    """A connection to the probe database on one Galera node, given as host:port."""
+    host, port = address.rsplit(":", 1)
+    return pymysql.connect(
+        host=host, port=int(port), user="probe", password=config["galera_password"], database="probe", **options
+    )
+
+
 def galera_load(config, phase, stop, recorder):
-    def insert(host, ident, state):
+    def insert(address, ident, state):
         if "conn" not in state:
-            state["conn"] = pymysql.connect(
-                host=host,
-                user="probe",
-                password=config["galera_password"],
-                database="probe",
-                connect_timeout=3,
-                read_timeout=10,
-                write_timeout=10,
-                autocommit=True,
+            state["conn"] = galera_connect(
+                config, address, connect_timeout=3, read_timeout=10, write_timeout=10, autocommit=True
             )
         with state["conn"].cursor() as cursor:
             cursor.execute("INSERT INTO events (phase, id) VALUES (%s, %s)", (phase, ident))
@@ -301,8 +302,8 @@ def kafka_found(config):
     return found
 
 
-def galera_found(config, host):
-    conn = pymysql.connect(host=host, user="probe", password=config["galera_password"], database="probe")
+def galera_found(config, address):
+    conn = galera_connect(config, address)
     with conn.cursor() as cursor:
         cursor.execute("SELECT phase, id FROM events")
         rows = cursor.fetchall()
@@ -315,7 +316,7 @@ def galera_found(config, host):
 
 def count(args, config):
     kafka = kafka_found(config)
-    galera = {host: galera_found(config, host) for host in config["galera"]}
+    galera = {address: galera_found(config, address) for address in config["galera"]}
     keys = (config["s3_access_key"], config["s3_secret_key"])
     report = {}
     for path in args.acked:
@@ -341,12 +342,8 @@ def count(args, config):
 
 
 def lag(args, config):
-    def connect(host):
-        return pymysql.connect(
-            host=host, user="probe", password=config["galera_password"], database="probe", autocommit=True
-        )
-
-    writer, reader, delays = connect(config["galera"][0]), connect(config["galera"][-1]), []
+    writer = galera_connect(config, config["galera"][0], autocommit=True)
+    reader, delays = galera_connect(config, config["galera"][-1], autocommit=True), []
     with writer.cursor() as write, reader.cursor() as read:
         read.execute("SET SESSION wsrep_sync_wait = 0")
         for ident in range(1, args.samples + 1):
