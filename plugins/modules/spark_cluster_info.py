@@ -85,52 +85,12 @@ waited:
   type: float
 """
 
-import json
 import time
-import urllib.request
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datalake_fb.platform.plugins.module_utils.health_wait import report, wait_until_healthy
-
-
-def read_master(address, timeout):
-    """The /json/ document of one master, or None when it does not answer."""
-    try:
-        with urllib.request.urlopen(f"http://{address}/json/", timeout=timeout) as reply:
-            return json.loads(reply.read().decode("utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def summarize(documents, expected_workers, expected_apps):
-    """Cluster state from {master: document or None}: (summary, problems)."""
-    states = {master: (doc or {}).get("status", "unreachable") for master, doc in documents.items()}
-    alive = [master for master, state in states.items() if state == "ALIVE"]
-    summary = {"alive_master": alive[0] if len(alive) == 1 else None, "masters": states, "workers": [], "apps": []}
-    problems = []
-    if len(alive) != 1:
-        problems.append(f"{len(alive)} ALIVE masters ({', '.join(f'{m} {s}' for m, s in states.items())})")
-        return summary, problems
-    # a standby that does not answer cannot take over: the next restart of the ALIVE one would
-    # leave no master
-    down = [f"{m} {s}" for m, s in states.items() if s not in ("ALIVE", "STANDBY")]
-    if down:
-        problems.append(f"standby masters not ready: {', '.join(down)}")
-    doc = documents[alive[0]]
-    summary["workers"] = [
-        {"host": w.get("host"), "state": w.get("state"), "cores": w.get("cores")} for w in doc.get("workers", [])
-    ]
-    summary["apps"] = [{"name": a.get("name"), "state": a.get("state")} for a in doc.get("activeapps", [])]
-    alive_hosts = {w["host"] for w in summary["workers"] if w["state"] == "ALIVE"}
-    missing = [host for host in expected_workers if host not in alive_hosts]
-    if missing:
-        problems.append(f"workers not ALIVE on {alive[0]}: {', '.join(missing)}")
-    running = {a["name"] for a in summary["apps"] if a["state"] == "RUNNING"}
-    absent = [name for name in expected_apps if name not in running]
-    if absent:
-        problems.append(f"applications not RUNNING: {', '.join(absent)}")
-    return summary, problems
+from ansible_collections.datalake_fb.platform.plugins.module_utils.service_readers import read_master, summarize
 
 
 def wait_for_health(params, read=read_master, clock=time.monotonic, sleep=time.sleep):

@@ -61,41 +61,12 @@ waited:
   type: float
 """
 
-import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datalake_fb.platform.plugins.module_utils.health_wait import report, wait_until_healthy
-
-
-def read_mode(server, timeout):
-    """The Mode line of a server's `srvr` reply, or "unreachable"."""
-    host, _, port = server.rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=timeout) as conn:
-            conn.sendall(b"srvr")
-            reply = b""
-            while chunk := conn.recv(4096):
-                reply += chunk
-    except (OSError, ValueError):
-        return "unreachable"
-    for line in reply.decode("utf-8", "replace").splitlines():
-        if line.startswith("Mode:"):
-            return line.split(":", 1)[1].strip()
-    return "unreachable"
-
-
-def ensemble_problems(modes):
-    """(leader, problems) for {server: mode}."""
-    leaders = [server for server, mode in modes.items() if mode in ("leader", "standalone")]
-    problems = []
-    if len(leaders) != 1:
-        problems.append(f"{len(leaders)} leaders")
-    others = [f"{server} {mode}" for server, mode in modes.items() if mode not in ("leader", "standalone", "follower")]
-    if others:
-        problems.append(f"not in the quorum: {', '.join(others)}")
-    return (leaders[0] if len(leaders) == 1 else None), problems
+from ansible_collections.datalake_fb.platform.plugins.module_utils.service_readers import ensemble_problems, read_mode
 
 
 def wait_for_ensemble(params, read=read_mode, clock=time.monotonic, sleep=time.sleep):
