@@ -49,6 +49,7 @@ PYPI_FILES = {
     # component: (project, version, filename)
     "spark": ("pyspark", "3.5.9", "pyspark-3.5.9.tar.gz"),
     "kafka_python": ("kafka-python", "3.0.12", "kafka_python-3.0.12-py3-none-any.whl"),
+    "pymysql": ("PyMySQL", "1.1.2", "pymysql-1.1.2-py3-none-any.whl"),
 }
 GO_BINARIES = {
     # component: (module, pseudo-version of the pinned commit, release name). The Go proxy serves

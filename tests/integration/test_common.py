@@ -19,12 +19,14 @@ def test_node_names_resolve(host, node):
     assert host.run("getent hosts localhost").rc == 0
 
 
-def test_tools_virtualenv_imports_kafka_python(host):
-    result = host.run("/opt/datalake/venv/bin/python -c 'import kafka; print(kafka.__version__)'")
+def test_tools_virtualenv_imports_its_clients(host):
+    versions = "import kafka, pymysql; print(kafka.__version__, pymysql.VERSION_STRING)"
+    result = host.run(f"/opt/datalake/venv/bin/python -c '{versions}'")
     assert result.rc == 0, result.stderr
-    assert result.stdout.strip() == "3.0.12"
+    assert result.stdout.split() == ["3.0.12", "1.1.2"]
 
 
 def test_wheel_came_from_the_artifact_cache_with_its_pin(host):
     assert host.file("/var/cache/datalake-fb/artifacts/kafka_python/kafka_python-3.0.12-py3-none-any.whl").exists
+    assert host.file("/var/cache/datalake-fb/artifacts/pymysql/pymysql-1.1.2-py3-none-any.whl").exists
     assert host.file("/var/cache/datalake-fb/artifacts/common.verified").exists
