@@ -224,7 +224,7 @@ def read_metastore(address, timeout):
 
 
 def read_kafka(bootstrap_servers, timeout):
-    """The cluster summary, or None when no broker answers."""
+    """The cluster summary, or the error text when the cluster could not be read."""
     admin = None
     try:
         admin = admin_client(
@@ -235,8 +235,8 @@ def read_kafka(bootstrap_servers, timeout):
             }
         )
         return cluster_summary(admin)
-    except KafkaError:
-        return None
+    except KafkaError as error:
+        return str(error) or type(error).__name__
     finally:
         if admin is not None:
             admin.close()
@@ -254,8 +254,10 @@ class Readers:
 
 
 def check_kafka(summary, expected_brokers):
-    if summary is None:
-        return {"status": "down", "problems": ["no broker answers"], "controller_id": None, "brokers": []}
+    """Judge a cluster summary, or the error text of a failed read (down: nothing can be produced)."""
+    if isinstance(summary, str):
+        problem = f"the cluster could not be read: {summary}"
+        return {"status": "down", "problems": [problem], "controller_id": None, "brokers": []}
     problems = health_problems(summary, expected_brokers, fully_replicated=True)
     down = summary["controller_id"] is None or summary["offline_partitions"]
     status = "down" if down else ("degraded" if problems else "healthy")

@@ -98,10 +98,10 @@ def test_a_lost_node_degrades_every_service_it_served():
 
 
 def test_no_quorum_is_down():
-    result, _ = fc.check(PARAMS, readers(dead=("n1", "n2", "n3"), kafka=None))
+    result, _ = fc.check(PARAMS, readers(dead=("n1", "n2", "n3"), kafka="NoBrokersAvailable"))
     assert result["verdict"] == "down"
     assert all(s["status"] == "down" for name, s in result["services"].items() if name != "vip")
-    assert "kafka: no broker answers" in result["degraded"]
+    assert "kafka: the cluster could not be read: NoBrokersAvailable" in result["degraded"]
 
 
 def test_galera_rules():
