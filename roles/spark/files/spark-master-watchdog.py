@@ -28,17 +28,27 @@ def status(url):
         return None
 
 
+def watch(state, since, now, limit):
+    """One poll: (since when the master has been in recovery or None, whether to restart it now)."""
+    if state not in RECOVERY_STATES:
+        return None, False
+    since = now if since is None else since
+    if now - since > limit:
+        return None, True
+    return since, False
+
+
 def main():
     url, limit, unit = sys.argv[1], float(sys.argv[2]), sys.argv[3]
     since = None
     while True:
         state = status(url)
         now = time.monotonic()
-        since = (since or now) if state in RECOVERY_STATES else None
-        if since is not None and now - since > limit:
-            print(f"{unit} has been {state} for {now - since:.0f} s (limit {limit:.0f} s): restarting it", flush=True)
+        stuck_for = now - (since or now)
+        since, restart = watch(state, since, now, limit)
+        if restart:
+            print(f"{unit} has been {state} for {stuck_for:.0f} s (limit {limit:.0f} s): restarting it", flush=True)
             subprocess.run(["/usr/bin/systemctl", "restart", unit], check=False)  # noqa: S603 (the unit named by our own service file)
-            since = None
         time.sleep(POLL_SECONDS)
 
 
