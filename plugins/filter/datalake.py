@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -198,6 +199,36 @@ def minio_layout(nodes, drives_per_node, storage_class=""):
     }
 
 
+def vip_problems(vip, node_networks):
+    """What keeps an address from serving as the VIP of nodes given as {node: "address/prefix"}.
+
+    The VIP must be a usable host address of every node's network and no node's own address.
+    """
+    if not isinstance(node_networks, dict) or not node_networks:
+        raise AnsibleFilterError(f"vip_problems: expected {{node: 'address/prefix'}}, got {node_networks!r}")
+    try:
+        address = ipaddress.ip_address(str(vip))
+    except ValueError:
+        return [f"the VIP {vip!r} is not an IP address"]
+    problems = []
+    for node, network_text in node_networks.items():
+        try:
+            if "/" not in str(network_text):
+                raise ValueError(network_text)
+            interface = ipaddress.ip_interface(str(network_text))
+        except ValueError:
+            problems.append(f"{node}: {network_text!r} is not address/prefix")
+            continue
+        network = interface.network
+        if address == interface.ip:
+            problems.append(f"the VIP {vip} is {node}'s own address")
+        elif address not in network:
+            problems.append(f"the VIP {vip} is outside {node}'s network {network}")
+        elif network.num_addresses > 2 and address in (network.network_address, network.broadcast_address):
+            problems.append(f"the VIP {vip} is the network or broadcast address of {network}")
+    return problems
+
+
 class FilterModule:
     """datalake_fb.platform filters."""
 
@@ -210,4 +241,5 @@ class FilterModule:
             "galera_node_state": galera_node_state,
             "galera_plan": galera_plan,
             "minio_layout": minio_layout,
+            "vip_problems": vip_problems,
         }

@@ -7,6 +7,7 @@ from ansible_collections.datalake_fb.platform.plugins.filter.datalake import (
     minio_layout,
     rewrite_url,
     to_megabytes,
+    vip_problems,
 )
 
 CATALOG = [
@@ -114,7 +115,30 @@ def test_filter_module_exports_the_filters():
         "galera_plan",
         "minio_layout",
         "iceberg_maintenance_request",
+        "vip_problems",
     }
+
+
+NODES = {"n1": "10.231.70.11/24", "n2": "10.231.70.12/24", "n3": "10.231.70.13/24"}
+
+
+def test_vip_problems_accepts_a_free_address_of_the_nodes_network():
+    assert vip_problems("10.231.70.10", NODES) == []
+
+
+def test_vip_problems_names_each_reason():
+    assert vip_problems("10.231.70.12", NODES) == ["the VIP 10.231.70.12 is n2's own address"]
+    assert vip_problems("10.231.71.10", NODES)[0] == "the VIP 10.231.71.10 is outside n1's network 10.231.70.0/24"
+    assert len(vip_problems("10.231.71.10", NODES)) == 3
+    assert (
+        vip_problems("10.231.70.255", NODES)[0]
+        == "the VIP 10.231.70.255 is the network or broadcast address of 10.231.70.0/24"
+    )
+    assert vip_problems("vip.example", NODES) == ["the VIP 'vip.example' is not an IP address"]
+    assert vip_problems("10.231.70.10", {"n1": "10.231.70.11"}) == ["n1: '10.231.70.11' is not address/prefix"]
+    assert vip_problems("10.231.70.10", {"n1": "nonsense/24"}) == ["n1: 'nonsense/24' is not address/prefix"]
+    with pytest.raises(AnsibleFilterError, match="expected"):
+        vip_problems("10.231.70.10", [])
 
 
 def test_iceberg_maintenance_request_checks_a_policy_like_the_module():
