@@ -16,6 +16,15 @@ for each service: acked ids, the first and last success and the longest gap betw
 lag: Galera replication lag, N times: INSERT through the first node, then read the row on the
 last one (wsrep_sync_wait off, so the read does not wait for replication) until it is there.
 
+front: through the front door's VIP (config "front") and directly, the same data - Galera rows
+and the writer node, S3 objects (one PUT through the VIP read back from every node), the
+metastore's databases - then the load balancer's overhead: p50/p99 of one S3 GET (a new
+connection each) and one MariaDB SELECT 1 (one connection), direct and through the VIP in
+alternation, and S3 GETs per second through the VIP.
+
+wait-vip: polls S3's health URL through the VIP every 50 ms (up to --max-seconds) until it
+answers 200; writes the seconds since --since (when the front door was broken) and the failures.
+
 count: reads every acked file and looks for each id: Kafka (all partitions, from the start),
 Galera (on every node of the list, so a rejoined node must have them too), S3 (list of the
 phase's prefix); writes found and lost counts per phase and service.
@@ -365,9 +374,105 @@ def lag(args, config):
     print(json.dumps(report))
 
 
+def percentiles(samples):
+    samples = sorted(samples)
+    return {
+        "p50_ms": round(samples[len(samples) // 2] * 1000, 3),
+        "p99_ms": round(samples[int(len(samples) * 0.99) - 1] * 1000, 3),
+    }
+
+
+def overhead(direct_call, vip_call, samples):
+    """Latency of each call, alternated so both see the same moment of the cluster; VIP minus direct."""
+    times = {"direct": [], "vip": []}
+    for _ in range(samples):
+        for name, call in (("direct", direct_call), ("vip", vip_call)):
+            started = time.perf_counter()
+            call()
+            times[name].append(time.perf_counter() - started)
+    report = {name: percentiles(values) for name, values in times.items()}
+    report["overhead_p50_ms"] = round(report["vip"]["p50_ms"] - report["direct"]["p50_ms"], 3)
+    report["overhead_p99_ms"] = round(report["vip"]["p99_ms"] - report["direct"]["p99_ms"], 3)
+    report["samples"] = samples
+    return report
+
+
+def front(args, config):
+    vip, keys = config["front"], (config["s3_access_key"], config["s3_secret_key"])
+    direct_s3, direct_galera = config["s3"][0], config["galera"][0]
+
+    def rows(address):
+        with galera_connect(config, address) as conn, conn.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*), MAX(id) FROM events")
+            counted = list(cursor.fetchone())
+            cursor.execute("SELECT @@hostname")
+            return counted, cursor.fetchone()[0]
+
+    def databases(address):
+        host, port = address.rsplit(":", 1)
+        with HiveMetastore(host, int(port), timeout=5) as metastore:
+            return sorted(metastore.databases())
+
+    key = f"/{BUCKET}/{PREFIX}/front-door/{int(time.time())}"
+    s3_request(vip["s3"], keys, "PUT", key, body=b"through the VIP")
+    vip_rows, writer = rows(vip["mariadb"])
+    direct_rows, _ = rows(direct_galera)
+    report = {
+        "galera": {"vip": vip_rows, "direct": direct_rows, "writer": writer},
+        "s3": {
+            "vip_listed": len(s3_list(vip["s3"], keys, PREFIX)),
+            "direct_listed": len(s3_list(direct_s3, keys, PREFIX)),
+            "put_through_vip_read_on": {e: s3_request(e, keys, "GET", key).decode() for e in config["s3"]},
+        },
+        "metastore": {"vip": databases(vip["metastore"]), "direct": databases(config["metastore"][0])},
+    }
+    with galera_connect(config, direct_galera) as direct, galera_connect(config, vip["mariadb"]) as through:
+        report["overhead"] = {
+            "s3_get": overhead(
+                lambda: s3_request(direct_s3, keys, "GET", key),
+                lambda: s3_request(vip["s3"], keys, "GET", key),
+                args.samples,
+            ),
+            "mariadb_select": overhead(
+                lambda: direct.cursor().execute("SELECT 1"), lambda: through.cursor().execute("SELECT 1"), args.samples
+            ),
+        }
+    started, gets = time.perf_counter(), 0
+    while time.perf_counter() - started < 5:
+        s3_request(vip["s3"], keys, "GET", key)
+        gets += 1
+    report["throughput"] = {
+        "s3_gets_per_second_through_vip": round(gets / (time.perf_counter() - started), 1),
+        "clients": 1,
+    }
+    s3_request(vip["s3"], keys, "DELETE", key)
+    with open(args.out, "w", encoding="utf-8") as handle:
+        json.dump(report, handle)
+    print(json.dumps(report))
+
+
+def wait_vip(args, config):
+    url, failures = f"{config['front']['s3']}/minio/health/live", 0
+    deadline = time.time() + args.max_seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=0.5) as reply:
+                if reply.status == 200:
+                    break
+        except OSError:
+            failures += 1
+        time.sleep(0.05)
+    else:
+        sys.exit(f"{url} did not answer within {args.max_seconds} s")
+    report = {"answered_after_seconds": round(time.time() - args.since, 2), "failed_requests": failures}
+    with open(args.out, "w", encoding="utf-8") as handle:
+        json.dump(report, handle)
+    print(json.dumps(report))
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["run", "count", "lag"])
+    parser.add_argument("mode", choices=["run", "count", "lag", "front", "wait-vip"])
     parser.add_argument("--config", required=True)
     parser.add_argument("--phase")
     parser.add_argument("--out", required=True)
@@ -376,11 +481,13 @@ def main():
     parser.add_argument("--max-seconds", type=float, default=1800)
     parser.add_argument("--acked", nargs="*", default=[])
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--since", type=float, default=0)
     args = parser.parse_args()
     with open(args.config, encoding="utf-8") as handle:
         config = json.load(handle)
     resolve_node_names(config["hosts"])
-    {"run": run, "count": count, "lag": lag}[args.mode](args, config)
+    modes = {"run": run, "count": count, "lag": lag, "front": front, "wait-vip": wait_vip}
+    modes[args.mode](args, config)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ user name and no privilege) and answers 200 only when the node is ready, Synced 
 Usage: galera-clustercheck ADDRESS PORT SOCKET
 """
 
+import getpass
 import http.server
 import sys
 
@@ -30,7 +31,7 @@ def judge(status):
 
 def read_status(socket_path):
     try:
-        connection = pymysql.connect(unix_socket=socket_path, connect_timeout=2, read_timeout=2)
+        connection = pymysql.connect(unix_socket=socket_path, user=getpass.getuser(), connect_timeout=2, read_timeout=2)
     except pymysql.MySQLError:
         return None
     try:
