@@ -36,10 +36,11 @@ lab: artifacts lab-nodes ## Everything: lab node(s), site.yml, validation, and w
 	$(PLAYBOOK) playbooks/validate.yml
 	$(PLAYBOOK) playbooks/endpoints.yml
 
-lab-ha: artifacts setup ## The three-node HA lab (inventories/ha): nodes, site.yml, validation, endpoints
+lab-ha: artifacts setup ## The three-node HA lab (inventories/ha): nodes, site.yml, validation, health behind the VIP, endpoints
 	$(PLAYBOOK) $(HA) playbooks/lab.yml
 	$(PLAYBOOK) $(HA) site.yml
 	$(PLAYBOOK) $(HA) playbooks/validate.yml
+	$(PLAYBOOK) $(HA) playbooks/health_check.yml -e health_check_wait=120
 	$(PLAYBOOK) $(HA) playbooks/endpoints.yml
 
 rolling-restart-ha: setup ## Restart the HA lab's whole stack node by node, each service gated on its cluster
