@@ -169,6 +169,34 @@ def cluster_summary(admin):
     }
 
 
+def topic_definitions(admin):
+    """What recreates every user topic: partitions, replication factor and the topic-level config
+    (only values set on the topic itself, not broker defaults). Internal topics (__*) are left out."""
+    topics = [t for t in admin.describe_topics() if not t["name"].startswith("__")]
+    names = sorted(t["name"] for t in topics)
+    described = {}
+    if names:
+        resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+        described = admin.describe_configs(resources, config_filter="all").get("topic", {})
+    definitions = []
+    for topic in sorted(topics, key=lambda t: t["name"]):
+        partitions = topic.get("partitions") or []
+        entries = described.get(topic["name"], {})
+        definitions.append(
+            {
+                "name": topic["name"],
+                "partitions": len(partitions),
+                "replication_factor": len(partitions[0].get("replica_nodes", [])) if partitions else 0,
+                "config": {
+                    key: entry["value"]
+                    for key, entry in sorted(entries.items())
+                    if entry.get("config_source") == "DYNAMIC_TOPIC_CONFIG" and entry.get("value") is not None
+                },
+            }
+        )
+    return definitions
+
+
 def quorum_summary(admin):
     """The KRaft controller quorum: leader, high watermark and each voter's lag behind it."""
     described = admin.describe_metadata_quorum()

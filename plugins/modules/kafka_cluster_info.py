@@ -35,6 +35,12 @@ options:
       - When set, also read the KRaft controller quorum (DescribeQuorum); a healthy cluster has every
         voter (as many as O(expected_brokers)) within this many records of the leader's high watermark.
     type: int
+  topic_definitions:
+    description:
+      - Also return what recreates each user topic (partitions, replication factor, topic-level
+        config), for example for a backup (playbooks/backup.yml).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - datalake_fb.platform.kafka
   - datalake_fb.platform.info_module
@@ -87,6 +93,12 @@ quorum:
   returned: when max_quorum_lag is set
   type: dict
   sample: {leader_id: 2, high_watermark: 259, voters: [{node_id: 1, log_end_offset: 259, lag: 0}]}
+topic_definitions:
+  description: Each user topic's name, partitions, replication factor and topic-level config (internal topics left out).
+  returned: when topic_definitions is true
+  type: list
+  elements: dict
+  sample: [{name: cdc.sales, partitions: 6, replication_factor: 3, config: {retention.ms: "604800000"}}]
 problems:
   description: What kept the cluster from being healthy at the last read (empty when healthy).
   returned: always
@@ -111,6 +123,7 @@ from ansible_collections.datalake_fb.platform.plugins.module_utils.kafka_admin i
     cluster_summary,
     health_problems,
     quorum_summary,
+    topic_definitions,
 )
 
 
@@ -122,6 +135,8 @@ def read_summary(params, timeout):
         summary = cluster_summary(admin)
         if params.get("max_quorum_lag") is not None:
             summary["quorum"] = quorum_summary(admin)
+        if params.get("topic_definitions"):
+            summary["topic_definitions"] = topic_definitions(admin)
         return summary
     finally:
         if admin is not None:
@@ -151,6 +166,7 @@ def main():
         expected_brokers={"type": "int"},
         fully_replicated={"type": "bool", "default": False},
         max_quorum_lag={"type": "int"},
+        topic_definitions={"type": "bool", "default": False},
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if KAFKA_IMPORT_ERROR:

@@ -88,8 +88,17 @@ class FakeAdmin:
         return result
 
     def describe_configs(self, resources, config_filter="modified"):
-        name = resources[0].name
-        return {"topic": {name: {key: {"value": value} for key, value in self.topics[name]["config"].items()}}}
+        described = {}
+        for resource in resources:
+            entries = {
+                key: {"value": value, "config_source": "DYNAMIC_TOPIC_CONFIG"}
+                for key, value in self.topics[resource.name]["config"].items()
+            }
+            if config_filter == "all":  # what the broker adds: defaults and its own settings
+                entries.setdefault("segment.bytes", {"value": "1073741824", "config_source": "DEFAULT_CONFIG"})
+                entries.setdefault("min.insync.replicas", {"value": "2", "config_source": "STATIC_BROKER_CONFIG"})
+            described[resource.name] = entries
+        return {"topic": described}
 
     def create_topics(self, new_topics, timeout_ms=None, wait_for_metadata=False):
         self.calls.append(("create", new_topics))
@@ -200,6 +209,20 @@ def test_cluster_info_reports_brokers_and_partition_health(admin, run_module):
     assert result["offline_partitions"] == ["down-0"]
     assert result["under_replicated_partitions"] == ["lagging-0", "lagging-1"]
     assert result["topics"] == ["down", "events", "lagging"]
+
+
+def test_cluster_info_exports_topic_definitions_with_topic_level_config_only(admin, run_module):
+    admin.brokers = (1, 2, 3)
+    admin.topics["__consumer_offsets"] = {"partitions": 50, "replication_factor": 3, "config": {}}
+    admin.topics["audit"] = {"partitions": 2, "replication_factor": 3, "config": {}}
+    outcome, result = run_module(kafka_cluster_info.main, {"topic_definitions": True})
+    assert outcome == "exit" and not result["changed"]
+    assert result["topic_definitions"] == [
+        {"name": "audit", "partitions": 2, "replication_factor": 3, "config": {}},
+        {"name": "events", "partitions": 3, "replication_factor": 1, "config": {"retention.ms": "604800000"}},
+    ]
+    outcome, result = run_module(kafka_cluster_info.main, {})
+    assert "topic_definitions" not in result
 
 
 def test_cluster_info_without_controller(admin, run_module):
