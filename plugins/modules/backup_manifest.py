@@ -239,6 +239,7 @@ def main():
         if not same:
             with open(manifest_path + ".tmp", "w", encoding="utf-8") as handle:
                 json.dump(manifest, handle, indent=2, sort_keys=True)
+            os.chmod(manifest_path + ".tmp", 0o600)
             os.replace(manifest_path + ".tmp", manifest_path)
         for name in pruned:
             shutil.rmtree(os.path.join(params["repository"], name))
