@@ -197,6 +197,69 @@ def topic_definitions(admin):
     return definitions
 
 
+class ReassignmentPlanError(ValueError):
+    """The partitions cannot be placed on the requested brokers (the message says why)."""
+
+
+def plan_reassignment(assignments, brokers, balance=False):
+    """New replica lists that place every partition on `brokers` only.
+
+    assignments: {"topic-index": [replica broker ids, preferred leader first]}
+    brokers: the broker ids the partitions may use (a leaving broker is left out; a new one is in).
+    balance: also move replicas from the most to the least loaded brokers until their replica
+             counts differ by one at most (to spread onto a new broker).
+    Replicas on allowed brokers stay where they are (and keep their order); a replica on a broker
+    that is not allowed moves to the least loaded allowed broker that does not hold the partition
+    yet. Returns {"topic-index": new replicas} for the partitions that change. Raises
+    ReassignmentPlanError when a partition has more replicas than there are allowed brokers.
+    """
+    allowed = sorted(set(brokers))
+    load = {broker: 0 for broker in allowed}
+    for replicas in assignments.values():
+        for broker in replicas:
+            if broker in load:
+                load[broker] += 1
+    plan = {}
+    for name in sorted(assignments):
+        replicas = list(assignments[name])
+        if len(replicas) > len(allowed):
+            raise ReassignmentPlanError(
+                f"{name} has {len(replicas)} replicas and only {len(allowed)} brokers would be left "
+                f"({', '.join(map(str, allowed)) or 'none'}): lower its replication factor or add a broker first"
+            )
+        for position, broker in enumerate(replicas):
+            if broker in load:
+                continue
+            target = min((b for b in allowed if b not in replicas), key=lambda b: (load[b], b))
+            replicas[position] = target
+            load[target] += 1
+        if replicas != assignments[name]:
+            plan[name] = replicas
+    while balance and allowed:
+        busiest = max(allowed, key=lambda b: (load[b], -b))
+        idlest = min(allowed, key=lambda b: (load[b], b))
+        if load[busiest] - load[idlest] <= 1:
+            break
+        candidates = [
+            name
+            for name in sorted(assignments)
+            if busiest in plan.get(name, assignments[name]) and idlest not in plan.get(name, assignments[name])
+        ]
+        if not candidates:
+            break
+        # a follower replica moves first: the partition keeps its preferred leader where possible
+        name = max(candidates, key=lambda n: plan.get(n, assignments[n]).index(busiest))
+        replicas = list(plan.get(name, assignments[name]))
+        replicas[replicas.index(busiest)] = idlest
+        load[busiest] -= 1
+        load[idlest] += 1
+        if replicas == assignments[name]:
+            plan.pop(name, None)
+        else:
+            plan[name] = replicas
+    return plan
+
+
 def quorum_summary(admin):
     """The KRaft controller quorum: leader, high watermark and each voter's lag behind it."""
     described = admin.describe_metadata_quorum()
