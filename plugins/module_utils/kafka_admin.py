@@ -201,6 +201,33 @@ class ReassignmentPlanError(ValueError):
     """The partitions cannot be placed on the requested brokers (the message says why)."""
 
 
+def balance_replicas(assignments, plan, load):
+    """Move replicas (in `plan`, updating `load`) from the most to the least loaded broker until
+    their replica counts differ by one at most. A follower moves before a preferred leader."""
+    brokers = sorted(load)
+    while brokers:
+        busiest = max(brokers, key=lambda b: (load[b], -b))
+        idlest = min(brokers, key=lambda b: (load[b], b))
+        if load[busiest] - load[idlest] <= 1:
+            return
+        candidates = [
+            name
+            for name in sorted(assignments)
+            if busiest in plan.get(name, assignments[name]) and idlest not in plan.get(name, assignments[name])
+        ]
+        if not candidates:
+            return
+        name = max(candidates, key=lambda n: plan.get(n, assignments[n]).index(busiest))
+        replicas = list(plan.get(name, assignments[name]))
+        replicas[replicas.index(busiest)] = idlest
+        load[busiest] -= 1
+        load[idlest] += 1
+        if replicas == assignments[name]:
+            plan.pop(name, None)
+        else:
+            plan[name] = replicas
+
+
 def plan_reassignment(assignments, brokers, balance=False):
     """New replica lists that place every partition on `brokers` only.
 
@@ -235,28 +262,8 @@ def plan_reassignment(assignments, brokers, balance=False):
             load[target] += 1
         if replicas != assignments[name]:
             plan[name] = replicas
-    while balance and allowed:
-        busiest = max(allowed, key=lambda b: (load[b], -b))
-        idlest = min(allowed, key=lambda b: (load[b], b))
-        if load[busiest] - load[idlest] <= 1:
-            break
-        candidates = [
-            name
-            for name in sorted(assignments)
-            if busiest in plan.get(name, assignments[name]) and idlest not in plan.get(name, assignments[name])
-        ]
-        if not candidates:
-            break
-        # a follower replica moves first: the partition keeps its preferred leader where possible
-        name = max(candidates, key=lambda n: plan.get(n, assignments[n]).index(busiest))
-        replicas = list(plan.get(name, assignments[name]))
-        replicas[replicas.index(busiest)] = idlest
-        load[busiest] -= 1
-        load[idlest] += 1
-        if replicas == assignments[name]:
-            plan.pop(name, None)
-        else:
-            plan[name] = replicas
+    if balance:
+        balance_replicas(assignments, plan, load)
     return plan
 
 

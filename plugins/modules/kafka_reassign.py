@@ -129,6 +129,29 @@ def replica_counts(partitions, plan):
     return dict(sorted(counts.items()))
 
 
+def apply_and_wait(module, admin, partitions, plan, result):
+    """Send the plan to the controller, then wait until every moved partition is in sync."""
+    request = {TopicPartition(partitions[n]["topic"], partitions[n]["partition"]): r for n, r in plan.items()}
+    outcome = admin.alter_partition_reassignments(request)
+    refused = {f"{tp.topic}-{tp.partition}": str(err) for tp, err in outcome.items() if err}
+    if refused:
+        module.fail_json(msg=f"Kafka refused the reassignment of {refused}", **result)
+    started = time.monotonic()
+    while True:
+        pending = not_done(admin, plan)
+        waited = round(time.monotonic() - started, 1)
+        if not pending:
+            module.exit_json(waited=waited, **result)
+        if waited >= module.params["wait_timeout"]:
+            listed = ", ".join(pending[:10])
+            module.fail_json(
+                msg=f"after {waited} s, {len(pending)} moved partitions are not in sync yet ({listed})",
+                waited=waited,
+                **result,
+            )
+        time.sleep(2)
+
+
 def main():
     argument_spec = dict(
         COMMON_ARGUMENT_SPEC,
@@ -150,9 +173,7 @@ def main():
         registered = sorted(b["broker_id"] for b in admin.describe_cluster().get("brokers", []))
         unknown = sorted(set(params["brokers"]) - set(registered))
         if unknown:
-            module.fail_json(
-                msg=f"brokers {unknown} are not registered (registered: {registered}): nothing was moved"
-            )
+            module.fail_json(msg=f"brokers {unknown} are not registered (registered: {registered}): nothing was moved")
         partitions = read_partitions(admin)
         plan = plan_reassignment(
             {name: p["replicas"] for name, p in partitions.items()}, params["brokers"], params["balance"]
@@ -161,23 +182,7 @@ def main():
         result = {"changed": bool(plan), "moves": moves, "replica_counts": replica_counts(partitions, plan)}
         if module.check_mode or not plan:
             module.exit_json(waited=0.0, **result)
-        request = {TopicPartition(partitions[n]["topic"], partitions[n]["partition"]): r for n, r in plan.items()}
-        refused = {f"{tp.topic}-{tp.partition}": str(err) for tp, err in admin.alter_partition_reassignments(request).items() if err}
-        if refused:
-            module.fail_json(msg=f"Kafka refused the reassignment of {refused}", **result)
-        started = time.monotonic()
-        while True:
-            pending = not_done(admin, plan)
-            waited = round(time.monotonic() - started, 1)
-            if not pending:
-                module.exit_json(waited=waited, **result)
-            if waited >= params["wait_timeout"]:
-                module.fail_json(
-                    msg=f"after {waited} s, {len(pending)} moved partitions are not in sync yet ({', '.join(pending[:10])})",
-                    waited=waited,
-                    **result,
-                )
-            time.sleep(2)
+        apply_and_wait(module, admin, partitions, plan, result)
     except ReassignmentPlanError as exc:
         module.fail_json(msg=f"nothing was moved: {exc}")
     except KafkaError as exc:
