@@ -45,6 +45,11 @@ MAVEN_COMPONENTS = {
     ),
     "mariadb_jdbc": ("3.5.11", ["org.mariadb.jdbc:mariadb-java-client:3.5.11"], False),
 }
+# A second, earlier version pinned beside the current one: molecule/ha's rolling-update test moves
+# the metastores to it node by node (and an operator can go back to it without a new catalog).
+MAVEN_PREVIOUS = {
+    "mariadb_jdbc": ("3.5.10", ["org.mariadb.jdbc:mariadb-java-client:3.5.10"], False),
+}
 PYPI_FILES = {
     # component: (project, version, filename)
     "spark": ("pyspark", "3.5.9", "pyspark-3.5.9.tar.gz"),
@@ -135,7 +140,7 @@ def main() -> int:
     catalog = []
     with tempfile.TemporaryDirectory() as repo_dir:
         repo = pathlib.Path(repo_dir)
-        for component, (version, roots, transitive) in MAVEN_COMPONENTS.items():
+        for component, (version, roots, transitive) in [*MAVEN_COMPONENTS.items(), *MAVEN_PREVIOUS.items()]:
             for group, artifact, art_version in resolve_maven(roots, transitive, repo):
                 rel = f"{group.replace('.', '/')}/{artifact}/{art_version}/{artifact}-{art_version}.jar"
                 catalog.append(
