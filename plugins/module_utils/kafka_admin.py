@@ -283,12 +283,16 @@ def quorum_summary(admin):
     return {"leader_id": partition.get("leader_id"), "high_watermark": watermark, "voters": voters}
 
 
-def health_problems(summary, expected_brokers=None, fully_replicated=False, max_quorum_lag=None):
+def health_problems(summary, expected_brokers=None, fully_replicated=False, max_quorum_lag=None, expected_voters=None):
     """What keeps a cluster summary from being healthy (an empty list: healthy).
 
     Healthy: the expected number of brokers registered, a controller elected, no partition
-    without a leader and, when fully_replicated, none with fewer in-sync replicas than replicas.
+    without a leader and, when fully_replicated, none with fewer in-sync replicas than replicas;
+    with max_quorum_lag, the expected number of quorum voters (expected_voters, else every broker
+    votes) each within that many records of the leader.
     """
+    if expected_voters is None:
+        expected_voters = expected_brokers
     problems = []
     if expected_brokers is not None and len(summary["brokers"]) != expected_brokers:
         problems.append(f"{len(summary['brokers'])} of {expected_brokers} brokers registered")
@@ -301,8 +305,8 @@ def health_problems(summary, expected_brokers=None, fully_replicated=False, max_
     if max_quorum_lag is not None:
         quorum = summary.get("quorum") or {"voters": []}
         behind = [f"{v['node_id']} ({v['lag']})" for v in quorum["voters"] if v["lag"] > max_quorum_lag]
-        if expected_brokers is not None and len(quorum["voters"]) != expected_brokers:
-            problems.append(f"{len(quorum['voters'])} of {expected_brokers} quorum voters")
+        if expected_voters is not None and len(quorum["voters"]) != expected_voters:
+            problems.append(f"{len(quorum['voters'])} of {expected_voters} quorum voters")
         if behind:
             problems.append(
                 f"quorum voters behind the leader by more than {max_quorum_lag} records: {', '.join(behind)}"

@@ -33,7 +33,12 @@ options:
   max_quorum_lag:
     description:
       - When set, also read the KRaft controller quorum (DescribeQuorum); a healthy cluster has every
-        voter (as many as O(expected_brokers)) within this many records of the leader's high watermark.
+        voter (as many as O(expected_voters)) within this many records of the leader's high watermark.
+    type: int
+  expected_voters:
+    description:
+      - Number of controller quorum voters a healthy cluster has (only checked with O(max_quorum_lag));
+        by default O(expected_brokers) (every broker a controller; broker-only nodes make it smaller).
     type: int
   topic_definitions:
     description:
@@ -152,7 +157,11 @@ def wait_for_health(params, clock=time.monotonic, sleep=time.sleep):
         except KafkaError as exc:
             return None, [str(exc) or type(exc).__name__]
         problems = health_problems(
-            summary, params["expected_brokers"], params["fully_replicated"], params.get("max_quorum_lag")
+            summary,
+            params["expected_brokers"],
+            params["fully_replicated"],
+            params.get("max_quorum_lag"),
+            params.get("expected_voters"),
         )
         return summary, problems
 
@@ -166,6 +175,7 @@ def main():
         expected_brokers={"type": "int"},
         fully_replicated={"type": "bool", "default": False},
         max_quorum_lag={"type": "int"},
+        expected_voters={"type": "int"},
         topic_definitions={"type": "bool", "default": False},
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

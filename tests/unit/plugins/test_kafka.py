@@ -315,3 +315,19 @@ def test_cluster_info_checks_the_controller_quorum(admin, run_module):
     del offsets[3]
     outcome, result = run_module(kafka_cluster_info.main, dict(args, wait_timeout=0))
     assert outcome == "exit" and "2 of 3 quorum voters" in result["problems"]
+
+
+def test_cluster_info_counts_voters_apart_from_broker_only_nodes(admin, run_module):
+    admin.brokers = (1, 2, 3, 4)
+    admin.topics = {}
+
+    def quorum():
+        voters = [{"replica_id": node, "log_end_offset": 500} for node in (1, 2, 3)]
+        return {"topics": [{"partitions": [{"leader_id": 1, "high_watermark": 500, "current_voters": voters}]}]}
+
+    admin.describe_metadata_quorum = quorum
+    args = {"wait_timeout": 0, "expected_brokers": 4, "max_quorum_lag": 100}
+    outcome, result = run_module(kafka_cluster_info.main, args)
+    assert outcome == "exit" and result["problems"] == ["3 of 4 quorum voters"]
+    outcome, result = run_module(kafka_cluster_info.main, dict(args, expected_voters=3))
+    assert outcome == "exit" and result["problems"] == []
