@@ -33,6 +33,9 @@ MAVEN_COMPONENTS = {
         ],
         True,
     ),
+    # Kafka's command-line tools without their dependencies (Connect, Jetty...): ClusterTool
+    # unregisters a removed broker; the core's dependencies cover what it needs
+    "kafka_tools": ("4.4.0", ["org.apache.kafka:kafka-tools:4.4.0"], False),
     "iceberg": (
         "1.12.0",
         ["org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.12.0", "org.apache.iceberg:iceberg-aws-bundle:1.12.0"],
