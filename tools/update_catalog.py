@@ -48,8 +48,8 @@ MAVEN_COMPONENTS = {
     ),
     "mariadb_jdbc": ("3.5.11", ["org.mariadb.jdbc:mariadb-java-client:3.5.11"], False),
 }
-# A second, earlier version pinned beside the current one: a rolling update can move the
-# metastores to it and back without a new catalog (the rolling-update test uses it).
+# A second, earlier version pinned beside the current one: molecule/ha's rolling-update test moves
+# the metastores to it node by node (and an operator can go back to it without a new catalog).
 MAVEN_PREVIOUS = {
     "mariadb_jdbc": ("3.5.10", ["org.mariadb.jdbc:mariadb-java-client:3.5.10"], False),
 }
