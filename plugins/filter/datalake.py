@@ -229,6 +229,34 @@ def vip_problems(vip, node_networks):
     return problems
 
 
+def scrape_config(job):
+    """A Prometheus scrape_config for a job given as {name, hosts, port, path?, scheme?, params?}.
+
+    One static target per host (host:port), each labelled with its inventory name as `host`, so
+    that an alert can be matched to the machine it concerns whatever the job's port.
+    """
+    if not isinstance(job, dict) or not {"name", "hosts", "port"} <= set(job):
+        raise AnsibleFilterError(f"scrape_config: expected {{name, hosts, port, path?}}, got {job!r}")
+    hosts = job["hosts"]
+    if isinstance(hosts, str) or not isinstance(hosts, list) or not hosts:
+        raise AnsibleFilterError(f"scrape_config: job {job['name']!r} needs a non-empty list of hosts, got {hosts!r}")
+    try:
+        port = int(job["port"])
+    except (TypeError, ValueError):
+        port = 0
+    if not 1 <= port <= 65535:
+        raise AnsibleFilterError(f"scrape_config: job {job['name']!r} has port {job['port']!r}, not 1-65535")
+    config = {
+        "job_name": str(job["name"]),
+        "metrics_path": job.get("path", "/metrics"),
+        "static_configs": [{"targets": [f"{host}:{port}"], "labels": {"host": str(host)}} for host in hosts],
+    }
+    for optional in ("scheme", "params"):
+        if job.get(optional):
+            config[optional] = job[optional]
+    return config
+
+
 class FilterModule:
     """datalake_fb.platform filters."""
 
@@ -242,4 +270,5 @@ class FilterModule:
             "galera_plan": galera_plan,
             "minio_layout": minio_layout,
             "vip_problems": vip_problems,
+            "scrape_config": scrape_config,
         }

@@ -6,6 +6,7 @@ from ansible_collections.datalake_fb.platform.plugins.filter.datalake import (
     artifact_plan,
     minio_layout,
     rewrite_url,
+    scrape_config,
     to_megabytes,
     vip_problems,
 )
@@ -116,6 +117,7 @@ def test_filter_module_exports_the_filters():
         "minio_layout",
         "iceberg_maintenance_request",
         "vip_problems",
+        "scrape_config",
     }
 
 
@@ -177,3 +179,32 @@ def test_minio_layout_single_node_and_bad_input():
         minio_layout(3, 2, "RRS")
     with pytest.raises(AnsibleFilterError, match="at least one node"):
         minio_layout(0, 2)
+
+
+def test_scrape_config_labels_each_target_with_its_host():
+    assert scrape_config({"name": "node", "hosts": ["n1", "n2"], "port": "9100"}) == {
+        "job_name": "node",
+        "metrics_path": "/metrics",
+        "static_configs": [
+            {"targets": ["n1:9100"], "labels": {"host": "n1"}},
+            {"targets": ["n2:9100"], "labels": {"host": "n2"}},
+        ],
+    }
+    minio = {"name": "minio", "hosts": ["n1"], "port": 9000, "path": "/minio/v2/metrics/cluster", "scheme": "https"}
+    assert scrape_config(minio)["scheme"] == "https"
+    assert scrape_config(minio)["metrics_path"] == "/minio/v2/metrics/cluster"
+
+
+@pytest.mark.parametrize(
+    ("job", "message"),
+    [
+        ({"name": "node", "hosts": [], "port": 9100}, "needs a non-empty list of hosts"),
+        ({"name": "node", "hosts": "n1", "port": 9100}, "needs a non-empty list of hosts"),
+        ({"name": "node", "hosts": ["n1"], "port": 70000}, "not 1-65535"),
+        ({"name": "node", "hosts": ["n1"], "port": "x"}, "not 1-65535"),
+        ({"hosts": ["n1"], "port": 9100}, "expected {name, hosts, port"),
+    ],
+)
+def test_scrape_config_refuses_bad_jobs(job, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        scrape_config(job)
