@@ -4,7 +4,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import ipaddress
+import json
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -257,6 +261,28 @@ def scrape_config(job):
     return config
 
 
+def minio_prometheus_token(access_key, secret_key, expires_at):
+    """The bearer token MinIO's metrics endpoints accept: a JWT signed HS512 with the account's
+    secret key, subject its access key, issuer "prometheus" (what `mc admin prometheus generate`
+    makes). expires_at (Unix seconds) is given, so the same inputs give the same token.
+    """
+    for name, value in (("access_key", access_key), ("secret_key", secret_key)):
+        if not isinstance(value, str) or not value:
+            raise AnsibleFilterError(f"minio_prometheus_token: {name} must be a non-empty string")
+    if isinstance(expires_at, bool) or not isinstance(expires_at, int) or expires_at <= 0:
+        raise AnsibleFilterError(f"minio_prometheus_token: expires_at must be Unix seconds, got {expires_at!r}")
+
+    def part(data):
+        raw = data if isinstance(data, bytes) else json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=")
+
+    signing_input = (
+        part({"alg": "HS512", "typ": "JWT"}) + b"." + part({"exp": expires_at, "sub": access_key, "iss": "prometheus"})
+    )
+    signature = hmac.new(secret_key.encode(), signing_input, hashlib.sha512).digest()
+    return (signing_input + b"." + part(signature)).decode()
+
+
 class FilterModule:
     """datalake_fb.platform filters."""
 
@@ -271,4 +297,5 @@ class FilterModule:
             "minio_layout": minio_layout,
             "vip_problems": vip_problems,
             "scrape_config": scrape_config,
+            "minio_prometheus_token": minio_prometheus_token,
         }

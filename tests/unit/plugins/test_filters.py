@@ -1,3 +1,8 @@
+import base64
+import hashlib
+import hmac
+import json
+
 import pytest
 from ansible.errors import AnsibleFilterError
 
@@ -5,6 +10,7 @@ from ansible_collections.datalake_fb.platform.plugins.filter.datalake import (
     FilterModule,
     artifact_plan,
     minio_layout,
+    minio_prometheus_token,
     rewrite_url,
     scrape_config,
     to_megabytes,
@@ -118,6 +124,7 @@ def test_filter_module_exports_the_filters():
         "iceberg_maintenance_request",
         "vip_problems",
         "scrape_config",
+        "minio_prometheus_token",
     }
 
 
@@ -208,3 +215,32 @@ def test_scrape_config_labels_each_target_with_its_host():
 def test_scrape_config_refuses_bad_jobs(job, message):
     with pytest.raises(AnsibleFilterError, match=message):
         scrape_config(job)
+
+
+def test_minio_prometheus_token_is_a_verifiable_hs512_jwt():
+    token = minio_prometheus_token("prom", "s3cr3t-key", 4102444800)
+    header, claims, signature = token.split(".")
+
+    def decode(part):
+        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+    assert json.loads(decode(header)) == {"alg": "HS512", "typ": "JWT"}
+    assert json.loads(decode(claims)) == {"exp": 4102444800, "sub": "prom", "iss": "prometheus"}
+    expected = hmac.new(b"s3cr3t-key", f"{header}.{claims}".encode(), hashlib.sha512).digest()
+    assert decode(signature) == expected
+    assert minio_prometheus_token("prom", "s3cr3t-key", 4102444800) == token
+    assert minio_prometheus_token("prom", "other", 4102444800) != token
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("", "k", 1), "access_key"),
+        (("a", None, 1), "secret_key"),
+        (("a", "k", "soon"), "Unix seconds"),
+        (("a", "k", True), "Unix"),
+    ],
+)
+def test_minio_prometheus_token_refuses_bad_input(args, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        minio_prometheus_token(*args)
