@@ -86,6 +86,62 @@ DASHBOARDS = [
             Panel("Executors, by worker", "metrics_worker_executors_Value", "{{host}}"),
         ],
     ),
+    Dashboard(
+        uid="datalake-kafka",
+        title="DataLake FB - Kafka consumers",
+        jobs=["kafka_lag"],
+        panels=[
+            Panel("Lag exporter reads Kafka", "min(kafka_lag_exporter_up)", "up", kind="stat"),
+            Panel("Largest lag, by group", "max by (group) (kafka_consumergroup_lag_sum)", "{{group}}", kind="stat"),
+            Panel("Lag, by group", "max by (group) (kafka_consumergroup_lag_sum)", "{{group}}"),
+            Panel(
+                "Lag, by partition",
+                "max by (group, topic, partition) (kafka_consumergroup_lag)",
+                "{{group}} {{topic}}/{{partition}}",
+            ),
+        ],
+    ),
+    Dashboard(
+        uid="datalake-mariadb",
+        title="DataLake FB - MariaDB (the metastore's database)",
+        jobs=["mysqld"],
+        panels=[
+            Panel("Servers up", "sum(mysql_up)", "up", kind="stat"),
+            Panel("Queries per second", "rate(mysql_global_status_queries[5m])", "{{host}}", "qps"),
+            Panel(
+                "Connections used",
+                "100 * mysql_global_status_threads_connected / mysql_global_variables_max_connections",
+                "{{host}}",
+                "percent",
+            ),
+            Panel(
+                "Buffer pool used",
+                '100 * sum by (host) (mysql_global_status_buffer_pool_pages{state="data"})'
+                ' / sum by (host) (mysql_global_status_buffer_pool_pages{state=~"data|free|misc"})',
+                "{{host}}",
+                "percent",
+            ),
+            Panel("Slow queries per second", "rate(mysql_global_status_slow_queries[5m])", "{{host}}", "qps"),
+        ],
+    ),
+    Dashboard(
+        uid="datalake-maintenance",
+        title="DataLake FB - Iceberg maintenance",
+        # the iceberg_maintenance role's text files, served by the node exporter
+        jobs=["node"],
+        panels=[
+            Panel("Tables whose last run failed", "sum(1 - iceberg_maintenance_success)", "failed", kind="stat"),
+            Panel(
+                "Hours since the last good run",
+                "(time() - iceberg_maintenance_last_success_timestamp_seconds) / 3600",
+                "{{table}}",
+            ),
+            Panel("Data files", "iceberg_table_data_files", "{{table}}"),
+            Panel("Small-file share", "100 * iceberg_table_small_file_ratio", "{{table}}", "percent"),
+            Panel("Snapshots", "iceberg_table_snapshots", "{{table}}"),
+            Panel("Run time", "iceberg_maintenance_duration_seconds", "{{table}}", "s"),
+        ],
+    ),
 ]
 
 

@@ -2,7 +2,10 @@
 partition and group, and its Prometheus text."""
 
 import importlib.util
+import sys
+from collections import namedtuple
 from pathlib import Path
+from types import SimpleNamespace
 
 SPEC = importlib.util.spec_from_file_location(
     "kafka_lag_exporter", Path(__file__).resolve().parents[2] / "roles/kafka/files/kafka-lag-exporter.py"
@@ -37,3 +40,31 @@ def test_a_failed_read_reports_down_and_no_lag():
     text = exporter.render({}, up=False)
     assert "kafka_lag_exporter_up 0" in text
     assert "kafka_consumergroup_lag" not in text.replace("kafka_lag_exporter_up", "")
+
+
+def test_read_offsets_asks_kafka_python_3_for_every_group_and_the_end_offsets(monkeypatch):
+    """The calls as kafka-python 3 names them (list_groups, list_group_offsets), on a fake client."""
+    partition = namedtuple("TopicPartition", "topic partition")
+    committed = SimpleNamespace(offset=40)
+
+    class Admin:
+        def __init__(self, **_kwargs):
+            pass
+
+        def list_groups(self):
+            return [{"group_id": "etl", "protocol_type": "consumer"}]
+
+        def list_group_offsets(self, group_specs):
+            assert group_specs == {"etl": None}
+            return {"etl": {partition("orders", 0): committed}}
+
+        def close(self):
+            pass
+
+    class Consumer(Admin):
+        def end_offsets(self, partitions):
+            return dict.fromkeys(partitions, 100)
+
+    fake = SimpleNamespace(KafkaAdminClient=Admin, KafkaConsumer=Consumer, TopicPartition=partition)
+    monkeypatch.setitem(sys.modules, "kafka", fake)
+    assert exporter.read_offsets(["broker:9092"]) == ({("etl", "orders", 0): 40}, {("orders", 0): 100})

@@ -3,14 +3,19 @@
 
   notification_sink.py webhook --address A --port P --out FILE   (Alertmanager's webhook POSTs)
   notification_sink.py smtp --address A --port P --out FILE      (plain SMTP, no AUTH, no TLS)
+  notification_sink.py find --out FILE --alertname NAME --status firing|resolved --since T [--label K=V]
 
 Each line: {"received": <unix time>, "kind": "webhook"|"smtp", "body": <JSON payload or message text>}.
+`find` prints the receipt time of the first notification received after T about the alert (with
+that label) in that state, and exits 1 when there is none yet.
 Lab only: it listens on a lab node's address and accepts anything sent to it.
 """
 
 import argparse
 import json
+import re
 import socketserver
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -88,13 +93,59 @@ def serve_smtp(address, port, out):
     Server((address, port), Session).serve_forever()
 
 
+def matches(record, alertname, status, labels):
+    """Whether a notification is about the alert in that state (and carries the labels)."""
+    body = record["body"]
+    if record["kind"] == "webhook":
+        return isinstance(body, dict) and any(
+            alert.get("status") == status
+            and alert.get("labels", {}).get("alertname") == alertname
+            and all(alert.get("labels", {}).get(key) == value for key, value in labels.items())
+            for alert in body.get("alerts", [])
+        )
+    # Alertmanager's default subject: "[FIRING:1] <group labels> ..." or "[RESOLVED] ..."; headers
+    # may be folded onto continuation lines
+    text = re.sub(r"\r?\n[ \t]+", " ", body)
+    subject = re.search(r"^Subject: (.*)$", text, re.MULTILINE)
+    return (
+        subject is not None
+        and subject.group(1).startswith("[" + status.upper())
+        and alertname in subject.group(1)
+        and all(value in text for value in labels.values())
+    )
+
+
+def find(out, alertname, status, since, labels):
+    """Receipt time of the first matching notification after `since`, or None."""
+    try:
+        with open(out, encoding="utf-8") as sink:
+            records = [json.loads(line) for line in sink if line.strip()]
+    except FileNotFoundError:
+        return None
+    for record in records:
+        if record["received"] >= since and matches(record, alertname, status, labels):
+            return record["received"]
+    return None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=["webhook", "smtp"])
-    parser.add_argument("--address", required=True)
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("kind", choices=["webhook", "smtp", "find"])
+    parser.add_argument("--address")
+    parser.add_argument("--port", type=int)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--alertname")
+    parser.add_argument("--status", choices=["firing", "resolved"])
+    parser.add_argument("--since", type=float, default=0)
+    parser.add_argument("--label", action="append", default=[], help="KEY=VALUE the alert must carry")
     args = parser.parse_args()
+    if args.kind == "find":
+        labels = dict(pair.split("=", 1) for pair in args.label)
+        received = find(args.out, args.alertname, args.status, args.since, labels)
+        if received is None:
+            sys.exit(1)
+        print(received)
+        return
     (serve_webhook if args.kind == "webhook" else serve_smtp)(args.address, args.port, args.out)
 
 

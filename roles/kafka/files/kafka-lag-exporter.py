@@ -64,10 +64,14 @@ def read_offsets(bootstrap):
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="datalake-lag-exporter", request_timeout_ms=5000)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="datalake-lag-exporter", request_timeout_ms=5000)
     try:
-        committed = {}
-        for group, _protocol in admin.list_consumer_groups():
-            for partition, meta in admin.list_consumer_group_offsets(group).items():
-                committed[(group, partition.topic, partition.partition)] = meta.offset
+        # kafka-python 3: list_groups gives dicts; list_group_offsets reads every group at once
+        groups = [group["group_id"] for group in admin.list_groups()]
+        offsets = admin.list_group_offsets(dict.fromkeys(groups)) if groups else {}
+        committed = {
+            (group, partition.topic, partition.partition): meta.offset
+            for group, partitions in offsets.items()
+            for partition, meta in partitions.items()
+        }
         wanted = {(topic, part) for _group, topic, part in committed}
         ends = consumer.end_offsets([TopicPartition(topic, part) for topic, part in wanted]) if wanted else {}
         return committed, {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
