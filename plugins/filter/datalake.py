@@ -4,7 +4,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import ipaddress
+import json
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -229,6 +233,56 @@ def vip_problems(vip, node_networks):
     return problems
 
 
+def scrape_config(job):
+    """A Prometheus scrape_config for a job given as {name, hosts, port, path?, scheme?, params?}.
+
+    One static target per host (host:port), each labelled with its inventory name as `host`, so
+    that an alert can be matched to the machine it concerns whatever the job's port.
+    """
+    if not isinstance(job, dict) or not {"name", "hosts", "port"} <= set(job):
+        raise AnsibleFilterError(f"scrape_config: expected {{name, hosts, port, path?}}, got {job!r}")
+    hosts = job["hosts"]
+    if isinstance(hosts, str) or not isinstance(hosts, list) or not hosts:
+        raise AnsibleFilterError(f"scrape_config: job {job['name']!r} needs a non-empty list of hosts, got {hosts!r}")
+    try:
+        port = int(job["port"])
+    except (TypeError, ValueError):
+        port = 0
+    if not 1 <= port <= 65535:
+        raise AnsibleFilterError(f"scrape_config: job {job['name']!r} has port {job['port']!r}, not 1-65535")
+    config = {
+        "job_name": str(job["name"]),
+        "metrics_path": job.get("path", "/metrics"),
+        "static_configs": [{"targets": [f"{host}:{port}"], "labels": {"host": str(host)}} for host in hosts],
+    }
+    for optional in ("scheme", "params"):
+        if job.get(optional):
+            config[optional] = job[optional]
+    return config
+
+
+def minio_prometheus_token(access_key, secret_key, expires_at):
+    """The bearer token MinIO's metrics endpoints accept: a JWT signed HS512 with the account's
+    secret key, subject its access key, issuer "prometheus" (what `mc admin prometheus generate`
+    makes). expires_at (Unix seconds) is given, so the same inputs give the same token.
+    """
+    for name, value in (("access_key", access_key), ("secret_key", secret_key)):
+        if not isinstance(value, str) or not value:
+            raise AnsibleFilterError(f"minio_prometheus_token: {name} must be a non-empty string")
+    if isinstance(expires_at, bool) or not isinstance(expires_at, int) or expires_at <= 0:
+        raise AnsibleFilterError(f"minio_prometheus_token: expires_at must be Unix seconds, got {expires_at!r}")
+
+    def part(data):
+        raw = data if isinstance(data, bytes) else json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=")
+
+    signing_input = (
+        part({"alg": "HS512", "typ": "JWT"}) + b"." + part({"exp": expires_at, "sub": access_key, "iss": "prometheus"})
+    )
+    signature = hmac.new(secret_key.encode(), signing_input, hashlib.sha512).digest()
+    return (signing_input + b"." + part(signature)).decode()
+
+
 class FilterModule:
     """datalake_fb.platform filters."""
 
@@ -242,4 +296,6 @@ class FilterModule:
             "galera_plan": galera_plan,
             "minio_layout": minio_layout,
             "vip_problems": vip_problems,
+            "scrape_config": scrape_config,
+            "minio_prometheus_token": minio_prometheus_token,
         }

@@ -1,3 +1,8 @@
+import base64
+import hashlib
+import hmac
+import json
+
 import pytest
 from ansible.errors import AnsibleFilterError
 
@@ -5,7 +10,9 @@ from ansible_collections.datalake_fb.platform.plugins.filter.datalake import (
     FilterModule,
     artifact_plan,
     minio_layout,
+    minio_prometheus_token,
     rewrite_url,
+    scrape_config,
     to_megabytes,
     vip_problems,
 )
@@ -116,6 +123,8 @@ def test_filter_module_exports_the_filters():
         "minio_layout",
         "iceberg_maintenance_request",
         "vip_problems",
+        "scrape_config",
+        "minio_prometheus_token",
     }
 
 
@@ -177,3 +186,61 @@ def test_minio_layout_single_node_and_bad_input():
         minio_layout(3, 2, "RRS")
     with pytest.raises(AnsibleFilterError, match="at least one node"):
         minio_layout(0, 2)
+
+
+def test_scrape_config_labels_each_target_with_its_host():
+    assert scrape_config({"name": "node", "hosts": ["n1", "n2"], "port": "9100"}) == {
+        "job_name": "node",
+        "metrics_path": "/metrics",
+        "static_configs": [
+            {"targets": ["n1:9100"], "labels": {"host": "n1"}},
+            {"targets": ["n2:9100"], "labels": {"host": "n2"}},
+        ],
+    }
+    minio = {"name": "minio", "hosts": ["n1"], "port": 9000, "path": "/minio/v2/metrics/cluster", "scheme": "https"}
+    assert scrape_config(minio)["scheme"] == "https"
+    assert scrape_config(minio)["metrics_path"] == "/minio/v2/metrics/cluster"
+
+
+@pytest.mark.parametrize(
+    ("job", "message"),
+    [
+        ({"name": "node", "hosts": [], "port": 9100}, "needs a non-empty list of hosts"),
+        ({"name": "node", "hosts": "n1", "port": 9100}, "needs a non-empty list of hosts"),
+        ({"name": "node", "hosts": ["n1"], "port": 70000}, "not 1-65535"),
+        ({"name": "node", "hosts": ["n1"], "port": "x"}, "not 1-65535"),
+        ({"hosts": ["n1"], "port": 9100}, "expected {name, hosts, port"),
+    ],
+)
+def test_scrape_config_refuses_bad_jobs(job, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        scrape_config(job)
+
+
+def test_minio_prometheus_token_is_a_verifiable_hs512_jwt():
+    token = minio_prometheus_token("prom", "s3cr3t-key", 4102444800)
+    header, claims, signature = token.split(".")
+
+    def decode(part):
+        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+    assert json.loads(decode(header)) == {"alg": "HS512", "typ": "JWT"}
+    assert json.loads(decode(claims)) == {"exp": 4102444800, "sub": "prom", "iss": "prometheus"}
+    expected = hmac.new(b"s3cr3t-key", f"{header}.{claims}".encode(), hashlib.sha512).digest()
+    assert decode(signature) == expected
+    assert minio_prometheus_token("prom", "s3cr3t-key", 4102444800) == token
+    assert minio_prometheus_token("prom", "other", 4102444800) != token
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("", "k", 1), "access_key"),
+        (("a", None, 1), "secret_key"),
+        (("a", "k", "soon"), "Unix seconds"),
+        (("a", "k", True), "Unix"),
+    ],
+)
+def test_minio_prometheus_token_refuses_bad_input(args, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        minio_prometheus_token(*args)

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Dashboards as code: the DataLake FB Grafana dashboards, kept here as reviewed source and
+rendered with grafana-foundation-sdk (the Grafana 11.6 schema) to
+roles/grafana/files/dashboards/<uid>.json, which the grafana role provisions.
+
+  python tools/dashboards.py           # render the JSON files
+  python tools/dashboards.py --check   # fail when a JSON file is not what the source renders
+
+Each dashboard names the scrape jobs its queries read (`jobs`); the monitoring test runs every
+panel's query against the lab's Prometheus where those jobs are present: each must parse and
+return data.
+"""
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grafana_foundation_sdk.builders import dashboard, prometheus, stat, timeseries
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.dashboard import DataSourceRef
+
+OUT_DIR = Path(__file__).resolve().parents[1] / "roles" / "grafana" / "files" / "dashboards"
+# The datasource the grafana role provisions (same uid).
+DATASOURCE = DataSourceRef(type_val="prometheus", uid="datalake-prometheus")
+PANEL_BUILDERS = {"stat": stat.Panel, "timeseries": timeseries.Panel}
+
+
+@dataclass
+class Panel:
+    title: str
+    expr: str
+    legend: str = ""
+    unit: str = ""
+    kind: str = "timeseries"
+
+
+@dataclass
+class Dashboard:
+    uid: str
+    title: str
+    jobs: list
+    panels: list = field(default_factory=list)
+
+
+DASHBOARDS = [
+    Dashboard(
+        uid="datalake-overview",
+        title="DataLake FB - cluster overview",
+        jobs=["node", "prometheus"],
+        panels=[
+            Panel("Targets up, by job", "sum by (job) (up)", "{{job}}", kind="stat"),
+            Panel("Alerts firing", 'sum(ALERTS{alertstate="firing"}) or vector(0)', "firing", kind="stat"),
+            Panel(
+                "CPU busy",
+                '100 * (1 - avg by (host) (rate(node_cpu_seconds_total{mode="idle"}[5m])))',
+                "{{host}}",
+                "percent",
+            ),
+            Panel(
+                "Memory used",
+                "100 * (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)",
+                "{{host}}",
+                "percent",
+            ),
+            Panel(
+                "Disk free",
+                "100 * node_filesystem_avail_bytes / node_filesystem_size_bytes",
+                "{{host}} {{mountpoint}}",
+                "percent",
+            ),
+            Panel("Load (1 min)", "node_load1", "{{host}}"),
+        ],
+    ),
+    Dashboard(
+        uid="datalake-spark",
+        title="DataLake FB - Spark",
+        jobs=["spark_master", "spark_worker"],
+        panels=[
+            Panel("Workers ALIVE (the master's count)", "max(metrics_master_aliveWorkers_Value)", "alive", kind="stat"),
+            Panel("Applications running", "max(metrics_master_apps_Value)", "apps", kind="stat"),
+            Panel("Workers answering", 'sum(up{job="spark_worker"})', "up", kind="stat"),
+            Panel("Cores used, by worker", "metrics_worker_coresUsed_Value", "{{host}}"),
+            Panel("Memory used, by worker", "metrics_worker_memUsed_MB_Value", "{{host}}", "decmbytes"),
+            Panel("Executors, by worker", "metrics_worker_executors_Value", "{{host}}"),
+        ],
+    ),
+    Dashboard(
+        uid="datalake-kafka",
+        title="DataLake FB - Kafka consumers",
+        jobs=["kafka_lag"],
+        panels=[
+            Panel("Lag exporter reads Kafka", "min(kafka_lag_exporter_up)", "up", kind="stat"),
+            Panel("Largest lag, by group", "max by (group) (kafka_consumergroup_lag_sum)", "{{group}}", kind="stat"),
+            Panel("Lag, by group", "max by (group) (kafka_consumergroup_lag_sum)", "{{group}}"),
+            Panel(
+                "Lag, by partition",
+                "max by (group, topic, partition) (kafka_consumergroup_lag)",
+                "{{group}} {{topic}}/{{partition}}",
+            ),
+        ],
+    ),
+    Dashboard(
+        uid="datalake-mariadb",
+        title="DataLake FB - MariaDB (the metastore's database)",
+        jobs=["mysqld"],
+        panels=[
+            Panel("Servers up", "sum(mysql_up)", "up", kind="stat"),
+            Panel("Queries per second", "rate(mysql_global_status_queries[5m])", "{{host}}", "qps"),
+            Panel(
+                "Connections used",
+                "100 * mysql_global_status_threads_connected / mysql_global_variables_max_connections",
+                "{{host}}",
+                "percent",
+            ),
+            Panel(
+                "Buffer pool used",
+                '100 * sum by (host) (mysql_global_status_buffer_pool_pages{state="data"})'
+                ' / sum by (host) (mysql_global_status_buffer_pool_pages{state=~"data|free|misc"})',
+                "{{host}}",
+                "percent",
+            ),
+            Panel("Slow queries per second", "rate(mysql_global_status_slow_queries[5m])", "{{host}}", "qps"),
+        ],
+    ),
+    Dashboard(
+        uid="datalake-maintenance",
+        title="DataLake FB - Iceberg maintenance",
+        # the iceberg_maintenance role's text files, served by the node exporter
+        jobs=["node"],
+        panels=[
+            Panel("Tables whose last run failed", "sum(1 - iceberg_maintenance_success)", "failed", kind="stat"),
+            Panel(
+                "Hours since the last good run",
+                "(time() - iceberg_maintenance_last_success_timestamp_seconds) / 3600",
+                "{{table}}",
+            ),
+            Panel("Data files", "iceberg_table_data_files", "{{table}}"),
+            Panel("Small-file share", "100 * iceberg_table_small_file_ratio", "{{table}}", "percent"),
+            Panel("Snapshots", "iceberg_table_snapshots", "{{table}}"),
+            Panel("Run time", "iceberg_maintenance_duration_seconds", "{{table}}", "s"),
+        ],
+    ),
+]
+
+
+def render(source):
+    """The Grafana JSON model of one dashboard (a dict)."""
+    builder = dashboard.Dashboard(source.title).uid(source.uid).tags(["datalake"]).refresh("30s").time("now-1h", "now")
+    for panel in source.panels:
+        query = prometheus.Dataquery().expr(panel.expr).legend_format(panel.legend)
+        built = PANEL_BUILDERS[panel.kind]().title(panel.title).datasource(DATASOURCE).with_target(query)
+        if panel.unit:
+            built = built.unit(panel.unit)
+        builder = builder.with_panel(built)
+    model = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
+    # read by the monitoring test (which queries to run where)
+    model["datalake"] = {"jobs": source.jobs}
+    return model
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare instead of writing")
+    args = parser.parse_args()
+    stale = []
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    for source in DASHBOARDS:
+        path = OUT_DIR / f"{source.uid}.json"
+        text = json.dumps(render(source), indent=2, sort_keys=True) + "\n"
+        if args.check:
+            if not path.exists() or path.read_text() != text:
+                stale.append(str(path))
+        else:
+            path.write_text(text)
+    known = {f"{source.uid}.json" for source in DASHBOARDS}
+    stale += [str(path) for path in OUT_DIR.glob("*.json") if path.name not in known]
+    if stale:
+        sys.exit("Not what tools/dashboards.py renders (run it and commit the result): " + ", ".join(stale))
+
+
+if __name__ == "__main__":
+    main()
