@@ -1,6 +1,6 @@
 """Monitoring on a lab node: the exporters, Prometheus and Alertmanager running on the node's
-address only, their secrets readable by their service alone, the mysqld exporter's account
-limited to what it reads, and the shared text-file directory."""
+address only (the JMX agents inside their JVM service), their secrets readable by their service
+alone, the mysqld exporter's account limited to what it reads, and the shared text-file directory."""
 
 import json
 
@@ -23,10 +23,24 @@ def test_service_enabled_and_listening_on_the_node_address_only(host, node, unit
     assert not host.socket(f"tcp://0.0.0.0:{port}").is_listening
 
 
+# The JMX exporter agents run inside the JVM services: their port belongs to the service's process.
+AGENTS = [("kafka", 9404), ("hive-metastore", 9405)]
+
+
+@pytest.mark.parametrize(("unit", "port"), AGENTS)
+def test_jmx_agent_serves_from_inside_its_service_on_the_node_address_only(host, node, unit, port):
+    pid = host.check_output("systemctl show --property MainPID --value %s", unit)
+    assert host.socket(f"tcp://{node['ip']}:{port}").is_listening
+    assert not host.socket(f"tcp://0.0.0.0:{port}").is_listening
+    owner = host.check_output("ss -Hltnp sport = :%s", str(port))
+    assert f"pid={pid}," in owner, owner
+
+
 SECRET_FILES = [
     "/etc/prometheus/alertmanager.yml",
     "/etc/prometheus/mysqld-exporter.cnf",
     "/etc/prometheus/prometheus.yml",
+    "/etc/prometheus/minio.token",
 ]
 
 
@@ -67,4 +81,5 @@ def test_prometheus_rules_pass_their_own_unit_test(host):
 def test_prometheus_scrapes_its_jobs(host, node):
     targets = json.loads(host.check_output(f"curl -fsS http://{node['ip']}:9090/api/v1/targets"))
     jobs = {target["labels"]["job"] for target in targets["data"]["activeTargets"]}
-    assert {"node", "mysqld", "kafka_lag", "spark_master", "spark_worker", "prometheus", "alertmanager"} <= jobs
+    expected = "node mysqld kafka_lag kafka hive_metastore minio spark_master spark_worker prometheus alertmanager"
+    assert set(expected.split()) <= jobs
