@@ -30,10 +30,11 @@ AGENTS = [("kafka", 9404), ("hive-metastore", 9405)]
 @pytest.mark.parametrize(("unit", "port"), AGENTS)
 def test_jmx_agent_serves_from_inside_its_service_on_the_node_address_only(host, node, unit, port):
     pid = host.check_output("systemctl show --property MainPID --value %s", unit)
-    assert host.socket(f"tcp://{node['ip']}:{port}").is_listening
-    assert not host.socket(f"tcp://0.0.0.0:{port}").is_listening
-    owner = host.check_output("ss -Hltnp sport = :%s", str(port))
-    assert f"pid={pid}," in owner, owner
+    command_line = host.check_output("tr '\\0' ' ' < /proc/%s/cmdline", pid)
+    assert f"={node['ip']}:{port}:" in command_line, command_line
+    # Java listens on a dual-stack socket: the node's address shows IPv4-mapped
+    listening = {line.split()[3] for line in host.check_output("ss -Hltn sport = :%s", str(port)).splitlines()}
+    assert listening and listening <= {f"{node['ip']}:{port}", f"[::ffff:{node['ip']}]:{port}"}, listening
 
 
 SECRET_FILES = [
