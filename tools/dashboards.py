@@ -102,11 +102,107 @@ DASHBOARDS = [
         ],
     ),
     Dashboard(
+        uid="datalake-kafka-brokers",
+        title="DataLake FB - Kafka brokers",
+        # the JMX exporter agent in each broker (kafka role)
+        jobs=["kafka"],
+        panels=[
+            Panel(
+                "Active controllers",
+                "sum(kafka_controller_kafkacontroller_activecontrollercount)",
+                "active",
+                kind="stat",
+            ),
+            Panel(
+                "Under-replicated partitions",
+                "sum(kafka_server_replicamanager_underreplicatedpartitions)",
+                "under-replicated",
+                kind="stat",
+            ),
+            Panel(
+                "Offline partitions",
+                "max(kafka_controller_kafkacontroller_offlinepartitionscount)",
+                "offline",
+                kind="stat",
+            ),
+            Panel("Partitions led, by broker", "kafka_server_replicamanager_leadercount", "{{host}}"),
+            Panel(
+                "Messages in per second, by broker",
+                "rate(kafka_server_brokertopicmetrics_messagesinpersec_total[5m])",
+                "{{host}}",
+                "ops",
+            ),
+            Panel(
+                "Bytes in per second, by broker",
+                "rate(kafka_server_brokertopicmetrics_bytesinpersec_total[5m])",
+                "{{host}}",
+                "Bps",
+            ),
+            Panel(
+                "Bytes out per second, by broker",
+                "rate(kafka_server_brokertopicmetrics_bytesoutpersec_total[5m])",
+                "{{host}}",
+                "Bps",
+            ),
+            Panel(
+                "Heap used, by broker",
+                '100 * jvm_memory_used_bytes{job="kafka", area="heap"}'
+                ' / jvm_memory_max_bytes{job="kafka", area="heap"}',
+                "{{host}}",
+                "percent",
+            ),
+        ],
+    ),
+    Dashboard(
+        uid="datalake-minio",
+        title="DataLake FB - MinIO (S3)",
+        # every MinIO node reports the whole cluster: cluster figures take one node's view, the
+        # per-server ones are counted once per server
+        jobs=["minio"],
+        panels=[
+            Panel("Drives online", "max(minio_cluster_drive_online_total)", "online", kind="stat"),
+            Panel("Drives offline", "max(minio_cluster_drive_offline_total)", "offline", kind="stat"),
+            Panel(
+                "Erasure sets: drives above write quorum",
+                "max by (pool, set) (minio_cluster_health_erasure_set_online_drives"
+                " - minio_cluster_health_erasure_set_write_quorum)",
+                "pool {{pool}} set {{set}}",
+            ),
+            Panel(
+                "Usable capacity free",
+                "100 * max(minio_cluster_capacity_usable_free_bytes) / max(minio_cluster_capacity_usable_total_bytes)",
+                "free",
+                "percent",
+            ),
+            Panel("Objects", "max(minio_cluster_usage_object_total)", "objects"),
+            Panel(
+                "S3 requests per second, by API",
+                "sum by (api) (max by (api, server) (rate(minio_s3_requests_total[5m])))",
+                "{{api}}",
+                "reqps",
+            ),
+            Panel(
+                "S3 traffic received per second",
+                "sum(max by (server) (rate(minio_s3_traffic_received_bytes[5m])))",
+                "received",
+                "Bps",
+            ),
+            Panel(
+                "S3 traffic sent per second",
+                "sum(max by (server) (rate(minio_s3_traffic_sent_bytes[5m])))",
+                "sent",
+                "Bps",
+            ),
+        ],
+    ),
+    Dashboard(
         uid="datalake-mariadb",
-        title="DataLake FB - MariaDB (the metastore's database)",
-        jobs=["mysqld"],
+        title="DataLake FB - MariaDB and the metastores",
+        # the metastores' JMX exporter agent (hive_metastore role) beside the mysqld exporter
+        jobs=["mysqld", "hive_metastore"],
         panels=[
             Panel("Servers up", "sum(mysql_up)", "up", kind="stat"),
+            Panel("Metastores up", 'sum(up{job="hive_metastore"})', "up", kind="stat"),
             Panel("Queries per second", "rate(mysql_global_status_queries[5m])", "{{host}}", "qps"),
             Panel(
                 "Connections used",
@@ -122,6 +218,20 @@ DASHBOARDS = [
                 "percent",
             ),
             Panel("Slow queries per second", "rate(mysql_global_status_slow_queries[5m])", "{{host}}", "qps"),
+            Panel(
+                "Metastore heap used",
+                '100 * jvm_memory_used_bytes{job="hive_metastore", area="heap"}'
+                ' / jvm_memory_max_bytes{job="hive_metastore", area="heap"}',
+                "{{host}}",
+                "percent",
+            ),
+            Panel("Metastore threads", 'jvm_threads_current{job="hive_metastore"}', "{{host}}"),
+            Panel(
+                "Metastore GC time per second",
+                'sum by (host) (rate(jvm_gc_collection_seconds_sum{job="hive_metastore"}[5m]))',
+                "{{host}}",
+                "s",
+            ),
         ],
     ),
     Dashboard(

@@ -47,6 +47,8 @@ MAVEN_COMPONENTS = {
         False,
     ),
     "mariadb_jdbc": ("3.5.11", ["org.mariadb.jdbc:mariadb-java-client:3.5.11"], False),
+    # the Prometheus JMX exporter java agent (Kafka, the metastores, ZooKeeper)
+    "jmx_exporter": ("1.0.1", ["io.prometheus.jmx:jmx_prometheus_javaagent:1.0.1"], False),
 }
 # A second, earlier version pinned beside the current one: molecule/ha's rolling-update test moves
 # the metastores to it node by node (and an operator can go back to it without a new catalog).

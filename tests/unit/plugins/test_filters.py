@@ -197,9 +197,12 @@ def test_scrape_config_labels_each_target_with_its_host():
             {"targets": ["n2:9100"], "labels": {"host": "n2"}},
         ],
     }
+    token = {"type": "Bearer", "credentials_file": "/etc/prometheus/minio.token"}
     minio = {"name": "minio", "hosts": ["n1"], "port": 9000, "path": "/minio/v2/metrics/cluster", "scheme": "https"}
     assert scrape_config(minio)["scheme"] == "https"
     assert scrape_config(minio)["metrics_path"] == "/minio/v2/metrics/cluster"
+    assert "authorization" not in scrape_config(minio)
+    assert scrape_config(minio | {"authorization": token})["authorization"] == token
 
 
 @pytest.mark.parametrize(
