@@ -235,6 +235,29 @@ DASHBOARDS = [
         ],
     ),
     Dashboard(
+        uid="datalake-front-door",
+        title="DataLake FB - front door and ZooKeeper",
+        # HAProxy's own endpoint, the keepalived role's VIP text file (node exporter) and the JMX
+        # exporter agent in each ZooKeeper member: the HA layout's moving parts
+        jobs=["haproxy", "node", "zookeeper"],
+        panels=[
+            Panel("VIP holder", "keepalived_vrrp_master == 1", "{{host}}", kind="stat"),
+            Panel("Times each node took the VIP", "keepalived_vrrp_became_master_total", "{{host}}"),
+            Panel("Servers up, by front-door service", "haproxy_backend_active_servers", "{{host}} {{proxy}}"),
+            Panel("Client sessions, by front-door service", "haproxy_frontend_current_sessions", "{{host}} {{proxy}}"),
+            Panel(
+                "ZooKeeper leaders",
+                'count(zookeeper_numaliveconnections{member_type="Leader"})',
+                "leaders",
+                kind="stat",
+            ),
+            Panel("ZooKeeper client connections", "zookeeper_numaliveconnections", "{{host}} {{member_type}}"),
+            Panel("ZooKeeper average request latency", "zookeeper_avgrequestlatency", "{{host}}", "ms"),
+            Panel("ZooKeeper outstanding requests", "zookeeper_outstandingrequests", "{{host}}"),
+            Panel("ZooKeeper znodes", "zookeeper_nodecount", "{{host}}"),
+        ],
+    ),
+    Dashboard(
         uid="datalake-maintenance",
         title="DataLake FB - Iceberg maintenance",
         # the iceberg_maintenance role's text files, served by the node exporter

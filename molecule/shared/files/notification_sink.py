@@ -4,10 +4,14 @@
   notification_sink.py webhook --address A --port P --out FILE   (Alertmanager's webhook POSTs)
   notification_sink.py smtp --address A --port P --out FILE      (plain SMTP, no AUTH, no TLS)
   notification_sink.py find --out FILE --alertname NAME --status firing|resolved --since T [--label K=V]
+  notification_sink.py count --out FILE --alertname NAME --status firing|resolved --since T [--label K=V]
 
 Each line: {"received": <unix time>, "kind": "webhook"|"smtp", "body": <JSON payload or message text>}.
 `find` prints the receipt time of the first notification received after T about the alert (with
-that label) in that state, and exits 1 when there is none yet.
+that label) in that state, and exits 1 when there is none yet. `count` (webhook file) prints how many
+such notifications arrived after T and how many repeated the one before them in their group (same
+group, same alerts, same states): an Alertmanager cluster sends each group state once, so a repeat
+within the repeat interval is the cluster notifying twice.
 Lab only: it listens on a lab node's address and accepts anything sent to it.
 """
 
@@ -115,22 +119,45 @@ def matches(record, alertname, status, labels):
     )
 
 
-def find(out, alertname, status, since, labels):
-    """Receipt time of the first matching notification after `since`, or None."""
+def read(out):
+    """The sink's records, oldest first (none before the first one arrives)."""
     try:
         with open(out, encoding="utf-8") as sink:
-            records = [json.loads(line) for line in sink if line.strip()]
+            return [json.loads(line) for line in sink if line.strip()]
     except FileNotFoundError:
-        return None
-    for record in records:
+        return []
+
+
+def find(out, alertname, status, since, labels):
+    """Receipt time of the first matching notification after `since`, or None."""
+    for record in read(out):
         if record["received"] >= since and matches(record, alertname, status, labels):
             return record["received"]
     return None
 
 
+def count(records, alertname, status, since, labels):
+    """Webhook notifications after `since` about the alert, and those repeating their group's last."""
+    last_sent, notifications, repeats = {}, 0, 0
+    for record in records:
+        body = record["body"]
+        if record["kind"] != "webhook" or not isinstance(body, dict) or record["received"] < since:
+            continue
+        # Prometheus replicas stamp their own start and end times: the alert's identity is its
+        # fingerprint (labels, without the replica's) and its state
+        content = (body.get("status"), sorted((a.get("fingerprint"), a.get("status")) for a in body.get("alerts", [])))
+        group = body.get("groupKey")
+        repeated = last_sent.get(group) == content
+        last_sent[group] = content
+        if matches(record, alertname, status, labels):
+            notifications += 1
+            repeats += repeated
+    return {"notifications": notifications, "repeats": repeats}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=["webhook", "smtp", "find"])
+    parser.add_argument("kind", choices=["webhook", "smtp", "find", "count"])
     parser.add_argument("--address")
     parser.add_argument("--port", type=int)
     parser.add_argument("--out", required=True)
@@ -139,8 +166,11 @@ def main():
     parser.add_argument("--since", type=float, default=0)
     parser.add_argument("--label", action="append", default=[], help="KEY=VALUE the alert must carry")
     args = parser.parse_args()
+    labels = dict(pair.split("=", 1) for pair in args.label)
+    if args.kind == "count":
+        print(json.dumps(count(read(args.out), args.alertname, args.status, args.since, labels)))
+        return
     if args.kind == "find":
-        labels = dict(pair.split("=", 1) for pair in args.label)
         received = find(args.out, args.alertname, args.status, args.since, labels)
         if received is None:
             sys.exit(1)
