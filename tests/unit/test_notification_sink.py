@@ -56,3 +56,24 @@ def test_groups_are_told_apart_and_mail_is_not_counted():
         {"received": 3, "kind": "smtp", "body": "Subject: [FIRING:1] TargetDown n1\n\n"},
     ]
     assert sink.count(records, "TargetDown", "firing", 0, {}) == {"notifications": 2, "repeats": 0}
+
+
+def mail(subject, body="Source: http://dlfb-mol-ha1:9090/graph node\n"):
+    return {"received": 1, "kind": "smtp", "body": f"From: am@lab\r\nSubject: {subject}\r\n\r\n{body}"}
+
+
+def test_a_mail_matches_on_its_subject_only():
+    alone = mail("[FIRING:1] TargetDown dlfb-mol-ha1 (dlfb-mol-ha1:9100 node critical)")
+    assert sink.matches(alone, "TargetDown", "firing", {"host": "dlfb-mol-ha1", "job": "node"})
+    assert not sink.matches(alone, "TargetDown", "resolved", {})
+    # a group of several alerts names no job in its subject; the body's words do not count
+    several = mail("[FIRING:3] TargetDown dlfb-mol-ha1 (critical)")
+    assert not sink.matches(several, "TargetDown", "firing", {"host": "dlfb-mol-ha1", "job": "node"})
+    # another host's alert, whose body links to the first host
+    other = mail("[FIRING:1] TargetDown (localhost:9090 prometheus critical)")
+    assert not sink.matches(other, "TargetDown", "firing", {"host": "dlfb-mol-ha1"})
+
+
+def test_a_folded_subject_is_read_whole():
+    folded = mail("[RESOLVED] KafkaConsumerLag\r\n (molecule-lagging warning)")
+    assert sink.matches(folded, "KafkaConsumerLag", "resolved", {"group": "molecule-lagging"})

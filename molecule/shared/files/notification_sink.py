@@ -107,16 +107,15 @@ def matches(record, alertname, status, labels):
             and all(alert.get("labels", {}).get(key) == value for key, value in labels.items())
             for alert in body.get("alerts", [])
         )
-    # Alertmanager's default subject: "[FIRING:1] <group labels> ..." or "[RESOLVED] ..."; headers
-    # may be folded onto continuation lines
+    # Alertmanager's default subject: "[FIRING:1] <group labels' values> (<other common labels'
+    # values>)" or "[RESOLVED] ..." - the labels are looked for there, as whole words (the body
+    # names other hosts, e.g. in links); headers may be folded onto continuation lines
     text = re.sub(r"\r?\n[ \t]+", " ", body)
     subject = re.search(r"^Subject: (.*)$", text, re.MULTILINE)
-    return (
-        subject is not None
-        and subject.group(1).startswith("[" + status.upper())
-        and alertname in subject.group(1)
-        and all(value in text for value in labels.values())
-    )
+    if subject is None or not subject.group(1).startswith("[" + status.upper()):
+        return False
+    words = re.findall(r"[^\s()]+", subject.group(1))
+    return alertname in words and all(value in words for value in labels.values())
 
 
 def read(out):
