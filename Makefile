@@ -17,7 +17,7 @@ export ANSIBLE_FORCE_COLOR := 0
 PLAYBOOK := ansible-playbook
 HA := -i inventories/ha
 
-.PHONY: help setup artifacts lab lab-ha destroy-ha rolling-restart-ha lab-nodes site validate bench bench-ha bench-iceberg fresh-check destroy test lint unit molecule molecule-default molecule-ha clean
+.PHONY: help setup artifacts lab lab-ha destroy-ha rolling-restart-ha test-full molecule-ha-full lab-nodes site validate bench bench-ha bench-iceberg fresh-check destroy test lint unit molecule molecule-default molecule-ha clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -70,7 +70,9 @@ fresh-check: setup ## Bootstrap in a debootstrapped minbase chroot (nothing of t
 destroy: setup ## Remove the lab node(s) and network
 	$(PLAYBOOK) playbooks/lab.yml -e lab_state=absent
 
-test: artifacts lint unit molecule ## The whole test suite (what CI runs)
+test: artifacts lint unit molecule ## The test suite CI runs (under 75 min cold on the 2-core machine)
+
+test-full: artifacts lint unit molecule-default molecule-ha-full ## Everything: make test with the whole HA sequence (~2 h on 2 cores)
 
 lint: setup ## ansible-lint (production profile), yamllint, ruff
 	yamllint --strict .
@@ -87,8 +89,11 @@ molecule: molecule-default molecule-ha ## Molecule: the single-node stack (with 
 molecule-default: setup
 	molecule test
 
-molecule-ha: setup ## The three-node cluster: failover under load, rejoin, rolling restart (results in artifacts/results/)
+molecule-ha: setup ## The three-node cluster: bad input, a node lost under load and its return, the VIP's failover, alerts (results in artifacts/results/)
 	molecule test -s ha
+
+molecule-ha-full: setup ## The same lab through every HA check: also re-run, rolling restarts, more kills, DR, rolling update, add/remove node
+	DLFB_HA_SIDE_EFFECT=side_effect_full.yml DLFB_HA_VERIFY=verify_full.yml molecule test -s ha
 
 clean: ## Remove generated files in the checkout (not the shared cache)
 	rm -rf .cache artifacts/results .pytest_cache .ruff_cache
