@@ -70,7 +70,7 @@ fresh-check: setup ## Bootstrap in a debootstrapped minbase chroot (nothing of t
 destroy: setup ## Remove the lab node(s) and network
 	$(PLAYBOOK) playbooks/lab.yml -e lab_state=absent
 
-test: artifacts lint unit molecule ## The test suite CI runs (under 75 min cold on the 2-core machine)
+test: artifacts lint unit molecule ## The test suite CI runs (.ci/run)
 
 test-full: artifacts lint unit molecule-default molecule-ha-full ## Everything: make test with the whole HA sequence (~2 h on 2 cores)
 
