@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.SparkSessionExtensions;
+import org.apache.spark.sql.catalyst.TableIdentifier;
 import org.apache.spark.sql.catalyst.CurrentUserContext$;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.plans.logical.V2WriteCommand;
@@ -22,7 +23,8 @@ import scala.runtime.BoxedUnit;
  * spark.datalake.rowaccess.admins reads a protected table (spark.datalake.rowaccess.tables,
  * catalog.namespace.table) only through one of the secure views (spark.datalake.rowaccess.views),
  * which filter rows by current_user(); any other plan that reaches a protected table - a direct
- * SELECT, the user's own view, a write - is refused at analysis.
+ * SELECT, the user's own view, a write - is refused at analysis, and so is a statement that
+ * creates, replaces or drops a secure view.
  */
 public final class RowAccessExtension extends AbstractFunction1<SparkSessionExtensions, BoxedUnit> {
   static final String PREFIX = "spark.datalake.rowaccess.";
@@ -31,7 +33,14 @@ public final class RowAccessExtension extends AbstractFunction1<SparkSessionExte
   static Set<String> names(SparkSession session, String key) {
     String value = session.sparkContext().getConf().get(PREFIX + key, "");
     return Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty())
-        .map(s -> s.toLowerCase(Locale.ROOT)).collect(Collectors.toCollection(HashSet::new));
+        .map(s -> key.equals("views") ? normalized(s) : s.toLowerCase(Locale.ROOT))
+        .collect(Collectors.toCollection(HashSet::new));
+  }
+
+  // "spark_catalog.db.view" and "db.view" name the same session-catalog view
+  static String normalized(String name) {
+    String lower = name.toLowerCase(Locale.ROOT);
+    return lower.startsWith("spark_catalog.") ? lower.substring("spark_catalog.".length()) : lower;
   }
 
   static String user(SparkSession session) {
@@ -50,7 +59,13 @@ public final class RowAccessExtension extends AbstractFunction1<SparkSessionExte
     boolean allowed = throughSecureView;
     if (plan instanceof View) {
       View view = (View) plan;
-      allowed = !view.isTempView() && views.contains(view.desc().identifier().unquotedString().toLowerCase(Locale.ROOT));
+      allowed = !view.isTempView() && views.contains(normalized(view.desc().identifier().unquotedString()));
+    }
+    // a view command (CREATE OR REPLACE VIEW, ALTER VIEW, DROP VIEW) names its view this way
+    for (Object field : JavaConverters.seqAsJavaList(plan.productIterator().toSeq())) {
+      if (field instanceof TableIdentifier && views.contains(normalized(((TableIdentifier) field).unquotedString()))) {
+        throw new SecurityException("user " + user + " may not change the secure view " + field);
+      }
     }
     if (plan instanceof DataSourceV2Relation) {
       String name = relationName((DataSourceV2Relation) plan);
@@ -69,6 +84,12 @@ public final class RowAccessExtension extends AbstractFunction1<SparkSessionExte
     }
     for (LogicalPlan subquery : JavaConverters.seqAsJavaList(plan.subqueries())) {
       check(subquery, allowed, tables, views, user);
+    }
+    // the query of a view command, once analyzed, is no longer a child of the command
+    for (Object inner : JavaConverters.seqAsJavaList(plan.innerChildren())) {
+      if (inner instanceof LogicalPlan) {
+        check((LogicalPlan) inner, allowed, tables, views, user);
+      }
     }
   }
 
