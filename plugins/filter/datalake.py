@@ -283,6 +283,51 @@ def minio_prometheus_token(access_key, secret_key, expires_at):
     return (signing_input + b"." + part(signature)).decode()
 
 
+def minio_bucket_policy(buckets):
+    """An IAM policy document that gives full object access to these buckets and nothing else: their
+    listing and location, and every object operation (multipart uploads included)."""
+    if isinstance(buckets, str) or not isinstance(buckets, list) or not buckets:
+        raise AnsibleFilterError(f"minio_bucket_policy: expected a non-empty list of buckets, got {buckets!r}")
+    arns = [f"arn:aws:s3:::{bucket}" for bucket in buckets]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                "Resource": arns,
+            },
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "s3:AbortMultipartUpload",
+                    "s3:DeleteObject",
+                    "s3:GetObject",
+                    "s3:ListMultipartUploadParts",
+                    "s3:PutObject",
+                ],
+                "Resource": [f"{arn}/*" for arn in arns],
+            },
+        ],
+    }
+
+
+def minio_policy_canonical(policy):
+    """A policy document with its statements, actions and resources in a fixed order: MinIO
+    returns a stored policy's lists reordered, so documents are compared in this form."""
+    if not isinstance(policy, dict):
+        raise AnsibleFilterError(f"minio_policy_canonical: expected a policy document, got {policy!r}")
+
+    def listed(value):
+        return sorted(value) if isinstance(value, list) else [value]
+
+    statements = [
+        {key: listed(value) if key in ("Action", "Resource") else value for key, value in statement.items()}
+        for statement in policy.get("Statement", [])
+    ]
+    return {**policy, "Statement": sorted(statements, key=lambda statement: repr(sorted(statement.items())))}
+
+
 class FilterModule:
     """datalake_fb.platform filters."""
 
@@ -298,4 +343,6 @@ class FilterModule:
             "vip_problems": vip_problems,
             "scrape_config": scrape_config,
             "minio_prometheus_token": minio_prometheus_token,
+            "minio_bucket_policy": minio_bucket_policy,
+            "minio_policy_canonical": minio_policy_canonical,
         }

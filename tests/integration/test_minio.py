@@ -43,3 +43,19 @@ def test_service_account_writes_and_reads_the_warehouse(host):
 
 def test_wrong_secret_is_refused(host):
     assert mc(host, "ls t/warehouse", secret("s3_lakehouse_access_key"), "not-the-secret").rc != 0
+
+
+def test_service_account_reaches_only_its_own_buckets(host):
+    """The lakehouse account's policy (minio_bucket_policies): its buckets, nothing else."""
+    key, value = secret("s3_lakehouse_access_key"), secret("s3_lakehouse")
+    root_mc = "/usr/local/sbin/datalake-mc"  # the role's root-only wrapper
+    assert host.run(f"{root_mc} mb --ignore-existing local/molecule-private").rc == 0
+    try:
+        assert mc(host, "ls t/spark-events", key, value).rc == 0
+        refusals = ("ls t/molecule-private", "mb t/not-its-bucket", "admin info t", "rb --force t/warehouse")
+        for refused in refusals:
+            outcome = mc(host, refused, key, value)
+            assert outcome.rc != 0 and "Access Denied" in outcome.stdout + outcome.stderr, refused
+        assert mc(host, "ls t/warehouse", key, value).rc == 0
+    finally:
+        assert host.run(f"{root_mc} rb --force local/molecule-private").rc == 0

@@ -9,7 +9,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.datalake_fb.platform.plugins.filter.datalake import (
     FilterModule,
     artifact_plan,
+    minio_bucket_policy,
     minio_layout,
+    minio_policy_canonical,
     minio_prometheus_token,
     rewrite_url,
     scrape_config,
@@ -125,7 +127,45 @@ def test_filter_module_exports_the_filters():
         "vip_problems",
         "scrape_config",
         "minio_prometheus_token",
+        "minio_bucket_policy",
+        "minio_policy_canonical",
     }
+
+
+def test_minio_bucket_policy_reaches_only_its_buckets():
+    policy = minio_bucket_policy(["warehouse", "spark-events"])
+    resources = [resource for statement in policy["Statement"] for resource in statement["Resource"]]
+    assert resources == [
+        "arn:aws:s3:::warehouse",
+        "arn:aws:s3:::spark-events",
+        "arn:aws:s3:::warehouse/*",
+        "arn:aws:s3:::spark-events/*",
+    ]
+    actions = {action for statement in policy["Statement"] for action in statement["Action"]}
+    assert all(statement["Effect"] == "Allow" for statement in policy["Statement"])
+    # nothing that creates, deletes or lists buckets beyond these, and no admin action
+    assert not actions & {"s3:*", "s3:CreateBucket", "s3:DeleteBucket", "s3:ListAllMyBuckets"}
+    assert not [action for action in actions if not action.startswith("s3:")]
+
+
+def test_a_policy_minio_gave_back_reordered_is_the_same_policy():
+    wanted = minio_bucket_policy(["warehouse", "spark-events"])
+    # as MinIO 2026-02 returned it on the lab: resources sorted, actions in its own order
+    returned = json.loads(json.dumps(wanted))
+    for statement in returned["Statement"]:
+        statement["Resource"].sort()
+        statement["Action"].reverse()
+    returned["Statement"].reverse()
+    assert minio_policy_canonical(returned) == minio_policy_canonical(wanted)
+    narrower = json.loads(json.dumps(wanted))
+    narrower["Statement"][0]["Resource"] = ["arn:aws:s3:::warehouse"]
+    assert minio_policy_canonical(narrower) != minio_policy_canonical(wanted)
+
+
+@pytest.mark.parametrize("buckets", [[], "warehouse", None])
+def test_minio_bucket_policy_needs_a_list_of_buckets(buckets):
+    with pytest.raises(AnsibleFilterError, match="non-empty list of buckets"):
+        minio_bucket_policy(buckets)
 
 
 NODES = {"n1": "10.231.70.11/24", "n2": "10.231.70.12/24", "n3": "10.231.70.13/24"}
