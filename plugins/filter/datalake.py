@@ -328,6 +328,69 @@ def minio_policy_canonical(policy):
     return {**policy, "Statement": sorted(statements, key=lambda statement: repr(sorted(statement.items())))}
 
 
+def ipv4_source_problems(sources):
+    """Why entries of a firewall source list are not IPv4 addresses or networks ("10.0.0.0/8").
+
+    A network written with host bits set (10.0.0.5/8) is refused: it reads as a typo.
+    """
+    if not isinstance(sources, list):
+        return [f"expected a list of IPv4 addresses or networks, got {sources!r}"]
+    problems = []
+    for source in sources:
+        try:
+            ipaddress.IPv4Network(str(source), strict=True)
+        except ValueError as error:
+            problems.append(f"{source!r}: {error}")
+    return problems
+
+
+def ipv4_covered(address, sources):
+    """Whether an IPv4 address falls in one of the addresses or networks of sources."""
+    try:
+        ip = ipaddress.IPv4Address(str(address))
+    except ValueError:
+        return False
+    return any(ip in ipaddress.IPv4Network(str(source), strict=False) for source in sources)
+
+
+def _collapsed(networks):
+    return [str(network) for network in ipaddress.collapse_addresses(networks)]
+
+
+def ipv4_source_sets(sets):
+    """{name: [IPv4 addresses or networks]} in the form nft_source_sets reads a loaded ruleset:
+    each list collapsed to the fewest networks (as nft merges adjacent elements), in order."""
+    return {
+        name: _collapsed(ipaddress.IPv4Network(str(source)) for source in sources) for name, sources in sets.items()
+    }
+
+
+def nft_source_sets(ruleset):
+    """The IPv4 sets of an `nft --json list table` answer as {name: [networks]}, collapsed like
+    ipv4_source_sets: elements are addresses, prefixes or ranges (nft's auto-merge)."""
+    if not isinstance(ruleset, dict) or not isinstance(ruleset.get("nftables"), list):
+        raise AnsibleFilterError(f"nft_source_sets: expected the JSON of nft --json list table, got {ruleset!r}")
+    sets = {}
+    for item in ruleset["nftables"]:
+        found = item.get("set") if isinstance(item, dict) else None
+        if not found or found.get("type") != "ipv4_addr":
+            continue
+        networks = []
+        for item_element in found.get("elem", []):
+            element = item_element
+            if isinstance(element, dict) and "elem" in element:  # an element with options
+                element = element["elem"]["val"]
+            if isinstance(element, dict) and "prefix" in element:
+                networks.append(ipaddress.IPv4Network(f"{element['prefix']['addr']}/{element['prefix']['len']}"))
+            elif isinstance(element, dict) and "range" in element:
+                first, last = (ipaddress.IPv4Address(bound) for bound in element["range"])
+                networks.extend(ipaddress.summarize_address_range(first, last))
+            else:
+                networks.append(ipaddress.IPv4Network(str(element)))
+        sets[found["name"]] = _collapsed(networks)
+    return sets
+
+
 class FilterModule:
     """datalake_fb.platform filters."""
 
@@ -345,4 +408,8 @@ class FilterModule:
             "minio_prometheus_token": minio_prometheus_token,
             "minio_bucket_policy": minio_bucket_policy,
             "minio_policy_canonical": minio_policy_canonical,
+            "ipv4_source_problems": ipv4_source_problems,
+            "ipv4_covered": ipv4_covered,
+            "ipv4_source_sets": ipv4_source_sets,
+            "nft_source_sets": nft_source_sets,
         }

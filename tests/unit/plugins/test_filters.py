@@ -9,10 +9,14 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.datalake_fb.platform.plugins.filter.datalake import (
     FilterModule,
     artifact_plan,
+    ipv4_covered,
+    ipv4_source_problems,
+    ipv4_source_sets,
     minio_bucket_policy,
     minio_layout,
     minio_policy_canonical,
     minio_prometheus_token,
+    nft_source_sets,
     rewrite_url,
     scrape_config,
     to_megabytes,
@@ -120,6 +124,10 @@ def test_filter_module_exports_the_filters():
         "to_megabytes",
         "rewrite_url",
         "artifact_plan",
+        "ipv4_source_problems",
+        "ipv4_covered",
+        "ipv4_source_sets",
+        "nft_source_sets",
         "galera_node_state",
         "galera_plan",
         "minio_layout",
@@ -287,3 +295,59 @@ def test_minio_prometheus_token_is_a_verifiable_hs512_jwt():
 def test_minio_prometheus_token_refuses_bad_input(args, message):
     with pytest.raises(AnsibleFilterError, match=message):
         minio_prometheus_token(*args)
+
+
+def test_ipv4_source_problems_accepts_addresses_and_networks():
+    assert ipv4_source_problems(["10.0.0.0/8", "192.168.4.7", "10.231.60.1/32"]) == []
+
+
+def test_ipv4_source_problems_names_each_bad_entry():
+    problems = ipv4_source_problems(["10.0.0.5/8", "10.0.0.0/33", "fd00::/8", "lan", "10.0.0.0/8"])
+    assert len(problems) == 4
+    assert problems[0].startswith("'10.0.0.5/8'") and "host bits" in problems[0]
+    assert ipv4_source_problems("10.0.0.0/8") == ["expected a list of IPv4 addresses or networks, got '10.0.0.0/8'"]
+
+
+def test_ipv4_covered():
+    assert ipv4_covered("10.231.60.1", ["192.168.0.0/16", "10.231.60.1"])
+    assert ipv4_covered("10.231.60.99", ["10.231.0.0/16"])
+    assert not ipv4_covered("10.232.0.1", ["10.231.0.0/16"])
+    assert not ipv4_covered("not-an-address", ["0.0.0.0/0"])
+    assert not ipv4_covered("10.0.0.1", [])
+
+
+def test_nft_source_sets_reads_what_ipv4_source_sets_configures():
+    configured = {
+        "cluster": ["10.231.60.21", "10.231.60.22", "10.231.60.23"],
+        "trusted": [],
+        "clients": ["10.0.0.0/8", "10.231.0.0/16", "192.168.4.7/32"],
+    }
+    # what nft 1.0.6 lists for that ruleset: adjacent addresses merged into a range, the
+    # covered network gone, a /32 as a bare address
+    loaded = {
+        "nftables": [
+            {"metainfo": {"version": "1.0.6"}},
+            {"table": {"family": "inet", "name": "datalake_fb"}},
+            {"set": {"name": "cluster", "type": "ipv4_addr", "elem": [{"range": ["10.231.60.21", "10.231.60.23"]}]}},
+            {"set": {"name": "trusted", "type": "ipv4_addr"}},
+            {
+                "set": {
+                    "name": "clients",
+                    "type": "ipv4_addr",
+                    "elem": [{"prefix": {"addr": "10.0.0.0", "len": 8}}, "192.168.4.7"],
+                }
+            },
+            {"chain": {"name": "input"}},
+        ]
+    }
+    expected = ipv4_source_sets(configured)
+    assert expected == {
+        "cluster": ["10.231.60.21/32", "10.231.60.22/31"],
+        "trusted": [],
+        "clients": ["10.0.0.0/8", "192.168.4.7/32"],
+    }
+    assert nft_source_sets(loaded) == expected
+    loaded["nftables"][2]["set"]["elem"] = ["10.231.60.21"]
+    assert nft_source_sets(loaded) != expected
+    with pytest.raises(AnsibleFilterError, match="expected the JSON of nft"):
+        nft_source_sets({"error": "no such table"})
