@@ -17,7 +17,7 @@ export ANSIBLE_FORCE_COLOR := 0
 PLAYBOOK := ansible-playbook
 HA := -i inventories/ha
 
-.PHONY: help setup artifacts lab lab-ha destroy-ha rolling-restart-ha test-full molecule-ha-full lab-nodes site validate bench bench-ha bench-iceberg fresh-check destroy test lint unit molecule molecule-default molecule-ha clean
+.PHONY: help setup artifacts lab lab-ha destroy-ha rolling-restart-ha test-full molecule-ha-full lab-nodes site validate bench bench-ha bench-iceberg security-audit fresh-check destroy test lint unit molecule molecule-default molecule-ha clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ bench: artifacts ## Deploy benchmark: cold site.yml on a fresh node, then the no
 
 bench-ha: artifacts ## HA deploy benchmark: cold site.yml on three fresh nodes, the no-change re-run, a rolling restart
 	python scripts/bench_deploy.py --ha
+
+security-audit: setup ## Security audit of the lab (inside and outside) -> artifacts/results/security_audit.json
+	$(PLAYBOOK) playbooks/security_audit.yml
 
 bench-iceberg: setup ## Iceberg benchmarks on the lab: compaction before/after, write and query baseline
 	$(PLAYBOOK) playbooks/bench_iceberg.yml

@@ -391,6 +391,84 @@ def nft_source_sets(ruleset):
     return sets
 
 
+def _firewall_policy(answer):
+    """The input chain's policy from `nft --json list chain` ({rc, stdout}), or why it is unknown."""
+    if answer.get("rc") != 0:
+        return f"not loaded: {answer.get('stderr', '').strip() or 'nft failed'}"
+    try:
+        items = json.loads(answer.get("stdout") or "{}").get("nftables", [])
+    except ValueError:
+        return "unreadable"
+    policies = [item["chain"].get("policy") for item in items if isinstance(item, dict) and "chain" in item]
+    return policies[0] if policies else "no input chain"
+
+
+def security_audit_findings(report):
+    """The security audit's findings and per-check counts from what playbooks/security_audit.yml
+    gathered: {nodes: {host: {exposure, firewall, mariadb_accounts}}, clients: {kafka, mariadb,
+    tls, metastore, s3, web, sql}} (see the playbook for each part's shape)."""
+    findings, checks = [], {}
+
+    def check(name, passed, where, detail=""):
+        counts = checks.setdefault(name, {"passed": 0, "failed": 0})
+        counts["passed" if passed else "failed"] += 1
+        if not passed:
+            findings.append({"check": name, "where": where, "detail": detail})
+
+    for host, node in sorted(report.get("nodes", {}).items()):
+        exposures = node.get("exposure") or []
+        check(
+            "secrets_not_exposed",
+            not exposures,
+            host,
+            "; ".join(f"{item['secret']} in {item['check']} {item['where']}" for item in exposures),
+        )
+        policy = _firewall_policy(node.get("firewall") or {})
+        check("firewall_refuses_by_default", policy == "drop", host, f"input policy: {policy}")
+        accounts = node.get("mariadb_accounts")
+        if accounts is not None:
+            check("mariadb_accounts_have_passwords", not accounts, host, ", ".join(accounts))
+
+    clients = report.get("clients", {})
+    for target, outcome in sorted(clients.get("kafka", {}).items()):
+        check("kafka_refuses_anonymous", not outcome.startswith("accepted"), target, outcome)
+    for target, outcomes in sorted(clients.get("mariadb", {}).items()):
+        for user, outcome in sorted(outcomes.items()):
+            check("mariadb_refuses_empty_password", outcome != "accepted", target, f"{user}: {outcome}")
+    metastore = clients.get("metastore")
+    if metastore is not None:
+        listed = not metastore.get("failed") and "databases" in metastore
+        check(
+            "metastore_refuses_anonymous",
+            not listed,
+            metastore.get("target", "metastore"),
+            f"listed {len(metastore.get('databases', []))} databases" if listed else metastore.get("msg", ""),
+        )
+    for url, status in sorted(clients.get("s3", {}).items()):
+        check("s3_refuses_anonymous", status == 403, url, f"HTTP {status}")
+    for url, status in sorted(clients.get("web", {}).items()):
+        check("web_ui_asks_for_login", status == 401, url, f"HTTP {status}")
+    sql = clients.get("sql")
+    if sql is not None:
+        refused = sql.get("rc") != 0 and re.search(
+            r"Peer indicated failure|Error validating the login", sql.get("output", "")
+        )
+        check(
+            "sql_refuses_without_password",
+            bool(refused),
+            sql.get("endpoint", "sql"),
+            "" if refused else f"rc {sql.get('rc')}: {sql.get('output', '')[-200:]}",
+        )
+    for target, version in sorted(clients.get("tls", {}).items()):
+        check(
+            "client_endpoint_speaks_tls",
+            version.startswith("TLSv1.2") or version.startswith("TLSv1.3"),
+            target,
+            version,
+        )
+    return {"findings": findings, "checks": checks}
+
+
 class FilterModule:
     """datalake_fb.platform filters."""
 
@@ -412,4 +490,5 @@ class FilterModule:
             "ipv4_covered": ipv4_covered,
             "ipv4_source_sets": ipv4_source_sets,
             "nft_source_sets": nft_source_sets,
+            "security_audit_findings": security_audit_findings,
         }

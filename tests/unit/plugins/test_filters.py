@@ -19,6 +19,7 @@ from ansible_collections.datalake_fb.platform.plugins.filter.datalake import (
     nft_source_sets,
     rewrite_url,
     scrape_config,
+    security_audit_findings,
     to_megabytes,
     vip_problems,
 )
@@ -128,6 +129,7 @@ def test_filter_module_exports_the_filters():
         "ipv4_covered",
         "ipv4_source_sets",
         "nft_source_sets",
+        "security_audit_findings",
         "galera_node_state",
         "galera_plan",
         "minio_layout",
@@ -351,3 +353,56 @@ def test_nft_source_sets_reads_what_ipv4_source_sets_configures():
     assert nft_source_sets(loaded) != expected
     with pytest.raises(AnsibleFilterError, match="expected the JSON of nft"):
         nft_source_sets({"error": "no such table"})
+
+
+def test_security_audit_findings_names_each_problem_and_counts_the_checks():
+    drop = json.dumps({"nftables": [{"metainfo": {}}, {"chain": {"name": "input", "policy": "drop"}}]})
+    accept = json.dumps({"nftables": [{"chain": {"name": "input", "policy": "accept"}}]})
+    report = {
+        "nodes": {
+            "n1": {"exposure": [], "firewall": {"rc": 0, "stdout": drop}, "mariadb_accounts": []},
+            "n2": {
+                "exposure": [{"check": "process", "where": "pid 7", "secret": "spark_authenticate_secret"}],
+                "firewall": {"rc": 0, "stdout": accept},
+                "mariadb_accounts": ["@localhost"],
+            },
+            "n3": {"exposure": [], "firewall": {"rc": 1, "stdout": "", "stderr": "No such file or directory"}},
+        },
+        "clients": {
+            "kafka": {"n1:9092": "accepted: listed 3 topics", "n2:9092": "refused: NoBrokersAvailable"},
+            "mariadb": {"vip:3307": {"root": "refused: 1045", "(anonymous)": "accepted"}},
+            "metastore": {"target": "thrift://vip:9084", "databases": ["default"]},
+            "s3": {"http://vip:9010/": 403, "http://vip:9010/warehouse": 200},
+            "web": {"http://vip:80/": 401, "http://vip:8088/": 200},
+            "sql": {
+                "rc": 2,
+                "output": "Peer indicated failure: Error validating the login",
+                "endpoint": "jdbc:hive2://vip",
+            },
+            "tls": {"vip:10001": "TLSv1.3", "vip:3307": "TLSv1", "n1:9092": "plaintext: TimeoutError"},
+        },
+    }
+    result = security_audit_findings(report)
+    failed = {(item["check"], item["where"]) for item in result["findings"]}
+    assert failed == {
+        ("secrets_not_exposed", "n2"),
+        ("firewall_refuses_by_default", "n2"),
+        ("firewall_refuses_by_default", "n3"),
+        ("mariadb_accounts_have_passwords", "n2"),
+        ("kafka_refuses_anonymous", "n1:9092"),
+        ("mariadb_refuses_empty_password", "vip:3307"),
+        ("metastore_refuses_anonymous", "thrift://vip:9084"),
+        ("s3_refuses_anonymous", "http://vip:9010/warehouse"),
+        ("web_ui_asks_for_login", "http://vip:8088/"),
+        ("client_endpoint_speaks_tls", "vip:3307"),
+        ("client_endpoint_speaks_tls", "n1:9092"),
+    }
+    assert result["checks"]["sql_refuses_without_password"] == {"passed": 1, "failed": 0}
+    assert result["checks"]["firewall_refuses_by_default"] == {"passed": 1, "failed": 2}
+    assert "spark_authenticate_secret in process pid 7" in next(
+        item["detail"] for item in result["findings"] if item["check"] == "secrets_not_exposed"
+    )
+    # a login the endpoint let through is a finding, and so is one refused for another reason
+    for sql in ({"rc": 0, "output": "1"}, {"rc": 1, "output": "Connection refused"}):
+        checks = security_audit_findings({"clients": {"sql": sql}})["checks"]
+        assert checks["sql_refuses_without_password"] == {"passed": 0, "failed": 1}

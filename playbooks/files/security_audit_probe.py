@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""The security audit's view from a client machine (run by playbooks/security_audit.yml with the
+controller's Python, which has kafka-python and PyMySQL): what an endpoint lets in without
+credentials, and whether it speaks TLS. Reads {kafka: [host:port], mariadb: [host:port],
+tls: [host:port]} as JSON on stdin; prints {kafka, mariadb, tls} results as JSON.
+
+- kafka: an anonymous client lists the topics ("accepted") or is turned away ("refused: ...");
+- mariadb: root and the empty user without a password ("accepted" for any login that works);
+- tls: the endpoint completes a TLS handshake ("TLSv1.3", ...) or not ("plaintext: ...").
+"""
+
+import json
+import socket
+import ssl
+import sys
+
+# the controller's virtualenv (requirements.txt)
+import pymysql
+from kafka import KafkaAdminClient
+
+TIMEOUT = 5
+
+
+def split(target):
+    host, port = target.rsplit(":", 1)
+    return host, int(port)
+
+
+def kafka_anonymous(target):
+    try:
+        client = KafkaAdminClient(
+            bootstrap_servers=[target],
+            client_id="security-audit",
+            request_timeout_ms=TIMEOUT * 1000,
+            api_version_auto_timeout_ms=TIMEOUT * 1000,
+        )
+    except Exception as error:  # noqa: BLE001 - any failure to get in is a refusal
+        return f"refused: {type(error).__name__}"
+    try:
+        return f"accepted: listed {len(client.list_topics())} topics"
+    except Exception as error:  # noqa: BLE001
+        return f"refused: {type(error).__name__}"
+    finally:
+        client.close()
+
+
+def mariadb_without_password(target):
+    host, port = split(target)
+    outcomes = {}
+    for user in ("root", ""):
+        try:
+            pymysql.connect(host=host, port=port, user=user, password="", connect_timeout=TIMEOUT).close()
+            outcomes[user or "(anonymous)"] = "accepted"
+        except pymysql.err.MySQLError as error:
+            outcomes[user or "(anonymous)"] = f"refused: {error.args[0] if error.args else type(error).__name__}"
+    return outcomes
+
+
+def tls_version(target):
+    host, port = split(target)
+    context = ssl.create_default_context()
+    # only whether TLS is spoken, and which version: the certificate is the audit's other check
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection((host, port), timeout=TIMEOUT) as raw:
+            with context.wrap_socket(raw, server_hostname=host) as tls:
+                return tls.version()
+    except (OSError, ssl.SSLError) as error:
+        return f"plaintext: {type(error).__name__}"
+
+
+def main():
+    request = json.load(sys.stdin)
+    print(
+        json.dumps(
+            {
+                "kafka": {target: kafka_anonymous(target) for target in request.get("kafka", [])},
+                "mariadb": {target: mariadb_without_password(target) for target in request.get("mariadb", [])},
+                "tls": {target: tls_version(target) for target in request.get("tls", [])},
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
