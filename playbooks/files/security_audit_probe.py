@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""The security audit's view from a client machine (run by playbooks/security_audit.yml with the
-controller's Python, which has kafka-python and PyMySQL): what an endpoint lets in without
-credentials, and whether it speaks TLS. Reads {kafka: [host:port], mariadb: [host:port],
-tls: [host:port]} as JSON on stdin; prints {kafka, mariadb, tls} results as JSON.
+"""The security audit's view from a client's seat (run by playbooks/security_audit.yml as
+`python -c <this source> <request>` with the tools virtualenv of a node, which has kafka-python and
+PyMySQL): what an endpoint lets in without credentials, and whether it speaks TLS. The request is
+{kafka: [host:port], mariadb: [host:port], tls: [host:port]} as JSON in the first argument; prints
+{kafka, mariadb, tls} results as JSON.
 
 - kafka: an anonymous client lists the topics ("accepted") or is turned away ("refused: ...");
 - mariadb: root and the empty user without a password ("accepted" for any login that works);
@@ -14,7 +15,7 @@ import socket
 import ssl
 import sys
 
-# the controller's virtualenv (requirements.txt)
+# the nodes' tools virtualenv (roles/common)
 import pymysql
 from kafka import KafkaAdminClient
 
@@ -71,7 +72,7 @@ def tls_version(target):
 
 
 def main():
-    request = json.load(sys.stdin)
+    request = json.loads(sys.argv[1])
     print(
         json.dumps(
             {
