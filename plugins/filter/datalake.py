@@ -405,7 +405,7 @@ def _firewall_policy(answer):
 
 def security_audit_findings(report):
     """The security audit's findings and per-check counts from what playbooks/security_audit.yml
-    gathered: {nodes: {host: {exposure, firewall, mariadb_accounts}}, clients: {kafka, mariadb,
+    gathered: {nodes: {host: {exposure, firewall, mariadb_accounts, mariadb_any_host}}, clients: {kafka, mariadb,
     tls, metastore, s3, web, sql}} (see the playbook for each part's shape)."""
     findings, checks = [], {}
 
@@ -428,6 +428,9 @@ def security_audit_findings(report):
         accounts = node.get("mariadb_accounts")
         if accounts is not None:
             check("mariadb_accounts_have_passwords", not accounts, host, ", ".join(accounts))
+        any_host = node.get("mariadb_any_host")
+        if any_host is not None:
+            check("mariadb_accounts_limited_to_hosts", not any_host, host, ", ".join(any_host))
 
     clients = report.get("clients", {})
     for target, outcome in sorted(clients.get("kafka", {}).items()):

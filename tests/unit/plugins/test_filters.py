@@ -360,11 +360,17 @@ def test_security_audit_findings_names_each_problem_and_counts_the_checks():
     accept = json.dumps({"nftables": [{"chain": {"name": "input", "policy": "accept"}}]})
     report = {
         "nodes": {
-            "n1": {"exposure": [], "firewall": {"rc": 0, "stdout": drop}, "mariadb_accounts": []},
+            "n1": {
+                "exposure": [],
+                "firewall": {"rc": 0, "stdout": drop},
+                "mariadb_accounts": [],
+                "mariadb_any_host": ["hive@%"],
+            },
             "n2": {
                 "exposure": [{"check": "process", "where": "pid 7", "secret": "spark_authenticate_secret"}],
                 "firewall": {"rc": 0, "stdout": accept},
                 "mariadb_accounts": ["@localhost"],
+                "mariadb_any_host": [],
             },
             "n3": {"exposure": [], "firewall": {"rc": 1, "stdout": "", "stderr": "No such file or directory"}},
         },
@@ -389,6 +395,7 @@ def test_security_audit_findings_names_each_problem_and_counts_the_checks():
         ("firewall_refuses_by_default", "n2"),
         ("firewall_refuses_by_default", "n3"),
         ("mariadb_accounts_have_passwords", "n2"),
+        ("mariadb_accounts_limited_to_hosts", "n1"),
         ("kafka_refuses_anonymous", "n1:9092"),
         ("mariadb_refuses_empty_password", "vip:3307"),
         ("metastore_refuses_anonymous", "thrift://vip:9084"),
@@ -399,6 +406,8 @@ def test_security_audit_findings_names_each_problem_and_counts_the_checks():
     }
     assert result["checks"]["sql_refuses_without_password"] == {"passed": 1, "failed": 0}
     assert result["checks"]["firewall_refuses_by_default"] == {"passed": 1, "failed": 2}
+    # n3 is no MariaDB node: no account check counted for it
+    assert result["checks"]["mariadb_accounts_limited_to_hosts"] == {"passed": 1, "failed": 1}
     assert "spark_authenticate_secret in process pid 7" in next(
         item["detail"] for item in result["findings"] if item["check"] == "secrets_not_exposed"
     )
