@@ -403,10 +403,44 @@ def _firewall_policy(answer):
     return policies[0] if policies else "no input chain"
 
 
+def _firewall_open_ports(answer, source_sets):
+    """The TCP ports the input chain from `nft --json list chain` ({rc, stdout}) accepts from the
+    named source sets ("@clients"), or None when the chain is not loaded or unreadable."""
+    if answer.get("rc") != 0:
+        return None
+    try:
+        items = json.loads(answer.get("stdout") or "{}").get("nftables", [])
+    except ValueError:
+        return None
+    ports = set()
+    for item in items:
+        expressions = item.get("rule", {}).get("expr", []) if isinstance(item, dict) else []
+        # each match: (its field, as {protocol, field}, and what it must equal)
+        matches = [
+            (expression["match"].get("left", {}).get("payload"), expression["match"].get("right"))
+            for expression in expressions
+            if "match" in expression
+        ]
+        sources = {right for payload, right in matches if (payload or {}).get("field") == "saddr"}
+        if not sources & set(source_sets) or not any("accept" in expression for expression in expressions):
+            continue
+        port_matches = [right for payload, right in matches if payload == {"protocol": "tcp", "field": "dport"}]
+        if not port_matches:
+            # accepted whatever the port
+            ports.update(range(1, 65536))
+        for right in port_matches:
+            for element in right.get("set", []) if isinstance(right, dict) else [right]:
+                if isinstance(element, dict) and "range" in element:
+                    ports.update(range(element["range"][0], element["range"][1] + 1))
+                else:
+                    ports.add(int(element))
+    return ports
+
+
 def security_audit_findings(report):
     """The security audit's findings and per-check counts from what playbooks/security_audit.yml
-    gathered: {nodes: {host: {exposure, firewall, mariadb_accounts, mariadb_any_host}}, clients: {kafka, mariadb,
-    tls, metastore, s3, web, sql}} (see the playbook for each part's shape)."""
+    gathered: {nodes: {host: {exposure, firewall, cluster_ports, mariadb_accounts, mariadb_any_host}},
+    clients: {kafka, mariadb, tls, s3, web, sql}} (see the playbook for each part's shape)."""
     findings, checks = [], {}
 
     def check(name, passed, where, detail=""):
@@ -425,6 +459,15 @@ def security_audit_findings(report):
         )
         policy = _firewall_policy(node.get("firewall") or {})
         check("firewall_refuses_by_default", policy == "drop", host, f"input policy: {policy}")
+        # the cluster's own ports (the metastore among them: no client it serves can authenticate)
+        open_ports = _firewall_open_ports(node.get("firewall") or {}, ["@clients", "@admins"])
+        exposed = sorted(set(node.get("cluster_ports") or []) & (open_ports or set()))
+        check(
+            "cluster_ports_closed_to_clients",
+            open_ports is not None and not exposed,
+            host,
+            "firewall not loaded" if open_ports is None else f"open to clients: {exposed}",
+        )
         accounts = node.get("mariadb_accounts")
         if accounts is not None:
             check("mariadb_accounts_have_passwords", not accounts, host, ", ".join(accounts))
@@ -438,15 +481,6 @@ def security_audit_findings(report):
     for target, outcomes in sorted(clients.get("mariadb", {}).items()):
         for user, outcome in sorted(outcomes.items()):
             check("mariadb_refuses_empty_password", outcome != "accepted", target, f"{user}: {outcome}")
-    metastore = clients.get("metastore")
-    if metastore is not None:
-        listed = not metastore.get("failed") and "databases" in metastore
-        check(
-            "metastore_refuses_anonymous",
-            not listed,
-            metastore.get("target", "metastore"),
-            f"listed {len(metastore.get('databases', []))} databases" if listed else metastore.get("msg", ""),
-        )
     for url, status in sorted(clients.get("s3", {}).items()):
         check("s3_refuses_anonymous", status == 403, url, f"HTTP {status}")
     for url, status in sorted(clients.get("web", {}).items()):

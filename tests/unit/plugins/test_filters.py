@@ -355,16 +355,55 @@ def test_nft_source_sets_reads_what_ipv4_source_sets_configures():
         nft_source_sets({"error": "no such table"})
 
 
+def _nft_rule(source, ports):
+    """An input rule as `nft --json` shows it: from a source set, to TCP ports, accepted."""
+    return {
+        "rule": {
+            "chain": "input",
+            "expr": [
+                {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}}, "right": source}},
+                {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": ports}},
+                {"accept": None},
+            ],
+        }
+    }
+
+
 def test_security_audit_findings_names_each_problem_and_counts_the_checks():
-    drop = json.dumps({"nftables": [{"metainfo": {}}, {"chain": {"name": "input", "policy": "drop"}}]})
+    client_rules = [_nft_rule("@admins", 22), _nft_rule("@clients", {"set": [3307, 9092, {"range": [9000, 9001]}]})]
+    drop = json.dumps(
+        {
+            "nftables": [
+                {"metainfo": {}},
+                {"chain": {"name": "input", "policy": "drop"}},
+                _nft_rule("@cluster", 9083),
+                *client_rules,
+            ]
+        }
+    )
+    metastore_open = json.dumps(
+        {
+            "nftables": [
+                {"chain": {"name": "input", "policy": "drop"}},
+                *client_rules,
+                _nft_rule("@admins", {"set": [9084]}),
+            ]
+        }
+    )
     accept = json.dumps({"nftables": [{"chain": {"name": "input", "policy": "accept"}}]})
     report = {
         "nodes": {
             "n1": {
                 "exposure": [],
                 "firewall": {"rc": 0, "stdout": drop},
+                "cluster_ports": [9083, 9084, 9093],
                 "mariadb_accounts": [],
                 "mariadb_any_host": ["hive@%"],
+            },
+            "n4": {
+                "exposure": [],
+                "firewall": {"rc": 0, "stdout": metastore_open},
+                "cluster_ports": [9001, 9083, 9084],
             },
             "n2": {
                 "exposure": [{"check": "process", "where": "pid 7", "secret": "spark_authenticate_secret"}],
@@ -377,7 +416,6 @@ def test_security_audit_findings_names_each_problem_and_counts_the_checks():
         "clients": {
             "kafka": {"n1:9092": "accepted: listed 3 topics", "n2:9092": "refused: NoBrokersAvailable"},
             "mariadb": {"vip:3307": {"root": "refused: 1045", "(anonymous)": "accepted"}},
-            "metastore": {"target": "thrift://vip:9084", "databases": ["default"]},
             "s3": {"http://vip:9010/": 403, "http://vip:9010/warehouse": 200},
             "web": {"http://vip:80/": 401, "http://vip:8088/": 200},
             "sql": {
@@ -398,20 +436,29 @@ def test_security_audit_findings_names_each_problem_and_counts_the_checks():
         ("mariadb_accounts_limited_to_hosts", "n1"),
         ("kafka_refuses_anonymous", "n1:9092"),
         ("mariadb_refuses_empty_password", "vip:3307"),
-        ("metastore_refuses_anonymous", "thrift://vip:9084"),
+        ("cluster_ports_closed_to_clients", "n3"),
+        ("cluster_ports_closed_to_clients", "n4"),
         ("s3_refuses_anonymous", "http://vip:9010/warehouse"),
         ("web_ui_asks_for_login", "http://vip:8088/"),
         ("client_endpoint_speaks_tls", "vip:3307"),
         ("client_endpoint_speaks_tls", "n1:9092"),
     }
     assert result["checks"]["sql_refuses_without_password"] == {"passed": 1, "failed": 0}
-    assert result["checks"]["firewall_refuses_by_default"] == {"passed": 1, "failed": 2}
+    assert result["checks"]["firewall_refuses_by_default"] == {"passed": 2, "failed": 2}
+    # n1's metastore port is open to the cluster only; n4's to admins, and a range holds 9001
+    assert result["checks"]["cluster_ports_closed_to_clients"] == {"passed": 2, "failed": 2}
+    assert "open to clients: [9001, 9084]" in [item["detail"] for item in result["findings"] if item["where"] == "n4"]
+    assert "firewall not loaded" in [item["detail"] for item in result["findings"] if item["where"] == "n3"]
     # n3 is no MariaDB node: no account check counted for it
     assert result["checks"]["mariadb_accounts_limited_to_hosts"] == {"passed": 1, "failed": 1}
     assert "spark_authenticate_secret in process pid 7" in next(
         item["detail"] for item in result["findings"] if item["check"] == "secrets_not_exposed"
     )
     # a login the endpoint let through is a finding, and so is one refused for another reason
+    # a rule that accepts clients on any port opens the cluster's ports too
+    anything = {"rule": {"expr": [_nft_rule("@clients", 1)["rule"]["expr"][0], {"accept": None}]}}
+    node = {"firewall": {"rc": 0, "stdout": json.dumps({"nftables": [anything]})}, "cluster_ports": [9083]}
+    assert security_audit_findings({"nodes": {"n": node}})["checks"]["cluster_ports_closed_to_clients"]["failed"] == 1
     for sql in ({"rc": 0, "output": "1"}, {"rc": 1, "output": "Connection refused"}):
         checks = security_audit_findings({"clients": {"sql": sql}})["checks"]
         assert checks["sql_refuses_without_password"] == {"passed": 0, "failed": 1}
