@@ -3,7 +3,9 @@
   create     a table written by many small commits (the small-file problem streams make)
   state      row count, distinct ids, a content checksum, current snapshot and data files
              (and the same AS OF a snapshot, and for the ids below a bound)
-  append     a writer that appends batches with pauses, recording every acknowledged batch
+  append     a writer that appends batches with pauses, recording every acknowledged batch;
+             with --stop-file, it stops --batches-after-stop batches after that file appears
+             (so a test knows writes went on during and after what it did meanwhile)
   queries    the median time of a full scan and of the seed's GROUP BY department
   baseline   write throughput, size and query times per Parquet codec and table size
   drop       drop the table and its files
@@ -116,8 +118,12 @@ def command_state(spark, args):
 
 
 def command_append(spark, args):
-    progress = {"batches": 0, "acknowledged_rows": 0, "first_id": args.start_id, "failures": []}
+    progress = {"batches": 0, "acknowledged_rows": 0, "first_id": args.start_id, "failures": [], "after_stop": 0}
     for batch in range(args.batches):
+        if args.stop_file and os.path.exists(args.stop_file):
+            if progress["after_stop"] >= args.batches_after_stop:
+                break
+            progress["after_stop"] += 1
         try:
             append(spark, args.table, args.start_id + batch * args.rows, args.rows, 1)
             progress["batches"] += 1
@@ -186,6 +192,8 @@ def main():
     parser.add_argument("--rows", type=int, default=500)
     parser.add_argument("--start-id", type=int, default=10_000_000)
     parser.add_argument("--pause", type=float, default=1.0)
+    parser.add_argument("--stop-file")
+    parser.add_argument("--batches-after-stop", type=int, default=3)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--codecs", default="snappy,zstd")
