@@ -6,6 +6,7 @@ PyMySQL): what an endpoint lets in without credentials, and whether it speaks TL
 {kafka, mariadb, tls} results as JSON.
 
 - kafka: an anonymous client lists the topics ("accepted") or is turned away ("refused: ...");
+  an error of the client itself ("probe error: ...") is neither, so the audit reports it;
 - mariadb: root and the empty user without a password ("accepted" for any login that works);
 - tls: the endpoint completes a TLS handshake ("TLSv1.3", ...) or not ("plaintext: ...").
 """
@@ -18,6 +19,7 @@ import sys
 # the nodes' tools virtualenv (roles/common)
 import pymysql
 from kafka import KafkaAdminClient
+from kafka.errors import KafkaConfigurationError
 
 TIMEOUT = 5
 
@@ -27,22 +29,25 @@ def split(target):
     return host, int(port)
 
 
+# Errors of the probe itself: a wrong setting must not pass for the broker turning it away
+# (KafkaAdminClient refuses api_version_auto_timeout_ms with one of these).
+CLIENT_ERRORS = (KafkaConfigurationError, ValueError, TypeError, AttributeError)
+
+
 def kafka_anonymous(target):
+    client = None
     try:
         client = KafkaAdminClient(
-            bootstrap_servers=[target],
-            client_id="security-audit",
-            request_timeout_ms=TIMEOUT * 1000,
-            api_version_auto_timeout_ms=TIMEOUT * 1000,
+            bootstrap_servers=[target], client_id="security-audit", request_timeout_ms=TIMEOUT * 1000
         )
-    except Exception as error:  # noqa: BLE001 - any failure to get in is a refusal
-        return f"refused: {type(error).__name__}"
-    try:
         return f"accepted: listed {len(client.list_topics())} topics"
-    except Exception as error:  # noqa: BLE001
+    except CLIENT_ERRORS as error:
+        return f"probe error: {type(error).__name__}: {error}"
+    except Exception as error:  # noqa: BLE001 - any other failure to get in is a refusal
         return f"refused: {type(error).__name__}"
     finally:
-        client.close()
+        if client is not None:
+            client.close()
 
 
 def mariadb_without_password(target):

@@ -414,7 +414,11 @@ def test_security_audit_findings_names_each_problem_and_counts_the_checks():
             "n3": {"exposure": [], "firewall": {"rc": 1, "stdout": "", "stderr": "No such file or directory"}},
         },
         "clients": {
-            "kafka": {"n1:9092": "accepted: listed 3 topics", "n2:9092": "refused: NoBrokersAvailable"},
+            "kafka": {
+                "n1:9092": "accepted: listed 3 topics",
+                "n2:9092": "refused: NoBrokersAvailable",
+                "n3:9092": "probe error: KafkaConfigurationError: Unrecognized configs",
+            },
             "mariadb": {"vip:3307": {"root": "refused: 1045", "(anonymous)": "accepted"}},
             "s3": {"http://vip:9010/": 403, "http://vip:9010/warehouse": 200},
             "web": {"http://vip:80/": 401, "http://vip:8088/": 200},
@@ -435,6 +439,7 @@ def test_security_audit_findings_names_each_problem_and_counts_the_checks():
         ("mariadb_accounts_have_passwords", "n2"),
         ("mariadb_accounts_limited_to_hosts", "n1"),
         ("kafka_refuses_anonymous", "n1:9092"),
+        ("kafka_refuses_anonymous", "n3:9092"),
         ("mariadb_refuses_empty_password", "vip:3307"),
         ("cluster_ports_closed_to_clients", "n3"),
         ("cluster_ports_closed_to_clients", "n4"),
