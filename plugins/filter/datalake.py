@@ -391,14 +391,21 @@ def nft_source_sets(ruleset):
     return sets
 
 
+def _nft_items(answer):
+    """(the items of `nft --json list chain`'s answer {rc, stdout, stderr}, None) or (None, why not)."""
+    if answer.get("rc") != 0:
+        return None, f"not loaded: {answer.get('stderr', '').strip() or 'nft failed'}"
+    try:
+        return json.loads(answer.get("stdout") or "{}").get("nftables", []), None
+    except ValueError:
+        return None, "unreadable"
+
+
 def _firewall_policy(answer):
     """The input chain's policy from `nft --json list chain` ({rc, stdout}), or why it is unknown."""
-    if answer.get("rc") != 0:
-        return f"not loaded: {answer.get('stderr', '').strip() or 'nft failed'}"
-    try:
-        items = json.loads(answer.get("stdout") or "{}").get("nftables", [])
-    except ValueError:
-        return "unreadable"
+    items, problem = _nft_items(answer)
+    if problem:
+        return problem
     policies = [item["chain"].get("policy") for item in items if isinstance(item, dict) and "chain" in item]
     return policies[0] if policies else "no input chain"
 
@@ -406,11 +413,8 @@ def _firewall_policy(answer):
 def _firewall_open_ports(answer, source_sets):
     """The TCP ports the input chain from `nft --json list chain` ({rc, stdout}) accepts from the
     named source sets ("@clients"), or None when the chain is not loaded or unreadable."""
-    if answer.get("rc") != 0:
-        return None
-    try:
-        items = json.loads(answer.get("stdout") or "{}").get("nftables", [])
-    except ValueError:
+    items, problem = _nft_items(answer)
+    if problem:
         return None
     ports = set()
     for item in items:
