@@ -35,10 +35,18 @@ CLIENT_ERRORS = (KafkaConfigurationError, ValueError, TypeError, AttributeError)
 
 
 def kafka_anonymous(target):
+    # a listener that cannot be reached has refused nobody: that is the probe's error
+    try:
+        socket.create_connection(split(target), timeout=TIMEOUT).close()
+    except OSError as error:
+        return f"probe error: unreachable: {type(error).__name__}: {error}"
     client = None
     try:
         client = KafkaAdminClient(
-            bootstrap_servers=[target], client_id="security-audit", request_timeout_ms=TIMEOUT * 1000
+            bootstrap_servers=[target],
+            client_id="security-audit",
+            request_timeout_ms=TIMEOUT * 1000,
+            bootstrap_timeout_ms=TIMEOUT * 1000,
         )
         return f"accepted: listed {len(client.list_topics())} topics"
     except CLIENT_ERRORS as error:

@@ -9,6 +9,8 @@ so it is unit-tested without a broker.
 
 from __future__ import annotations
 
+import os
+import re
 import traceback
 
 KAFKA_IMPORT_ERROR = None
@@ -23,15 +25,70 @@ except ImportError:  # the module reports it with missing_required_lib
 
 UNKNOWN_TOPIC_OR_PARTITION = 3
 
+# The kafka role writes the admin's login here (root only), in the format of Kafka's own
+# --command-config; a module on a broker node finds it without being given a password.
+DEFAULT_CLIENT_CONFIG = "/etc/kafka/admin-client.properties"
+SASL_MECHANISMS = ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
+
 COMMON_ARGUMENT_SPEC = {
     "bootstrap_servers": {"type": "list", "elements": "str", "default": ["localhost:9092"]},
     "timeout": {"type": "int", "default": 30},
     "client_id": {"type": "str", "default": "datalake-fb-ansible"},
+    "client_config": {"type": "path", "default": DEFAULT_CLIENT_CONFIG},
+    "sasl_username": {"type": "str"},
+    "sasl_password": {"type": "str", "no_log": True},
+    "sasl_mechanism": {"type": "str", "choices": SASL_MECHANISMS, "default": "SCRAM-SHA-512"},
 }
 
 
 class TopicPlanError(ValueError):
     """The requested topic state cannot be reached safely (the message says why)."""
+
+
+def client_properties(text):
+    """kafka-python's security settings from a Kafka client properties file (security.protocol,
+    sasl.mechanism and the username and password of sasl.jaas.config)."""
+    properties = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line and not line.startswith(("#", "!")) and "=" in line:
+            key, value = line.split("=", 1)
+            properties[key.strip()] = value.strip()
+    options = {}
+    if "security.protocol" in properties:
+        options["security_protocol"] = properties["security.protocol"]
+    if "sasl.mechanism" in properties:
+        options["sasl_mechanism"] = properties["sasl.mechanism"]
+    jaas = properties.get("sasl.jaas.config", "")
+    for field in ("username", "password"):
+        found = re.search(rf'\b{field}="([^"]*)"', jaas)
+        if found:
+            options[f"sasl_plain_{field}"] = found.group(1)
+    return options
+
+
+def sasl_login(username, password, mechanism="SCRAM-SHA-512"):
+    """kafka-python's settings for a SASL login (over plaintext until the listeners get TLS)."""
+    return {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": mechanism,
+        "sasl_plain_username": username,
+        "sasl_plain_password": password or "",
+    }
+
+
+def connection_options(params):
+    """How to log in: the SASL login given as parameters, else the client config file's (when it
+    exists), else none (a PLAINTEXT listener)."""
+    if params.get("sasl_username"):
+        return sasl_login(
+            params["sasl_username"], params.get("sasl_password"), params.get("sasl_mechanism") or SASL_MECHANISMS[0]
+        )
+    path = params.get("client_config", DEFAULT_CLIENT_CONFIG)
+    if path and os.path.isfile(path):
+        with open(path, encoding="utf-8") as handle:
+            return client_properties(handle.read())
+    return {}
 
 
 def admin_client(params):
@@ -40,6 +97,7 @@ def admin_client(params):
         bootstrap_servers=params["bootstrap_servers"],
         client_id=params["client_id"],
         request_timeout_ms=params["timeout"] * 1000,
+        **connection_options(params),
     )
 
 
@@ -195,6 +253,46 @@ def topic_definitions(admin):
             }
         )
     return definitions
+
+
+# ACLs as plain tuples (resource type, resource name, pattern type, operation, permission, host),
+# lower case, so that what a module is asked for and what a cluster holds compare directly.
+ACL_RESOURCE_TYPES = ["topic", "group", "cluster", "transactional_id"]
+ACL_PATTERN_TYPES = ["literal", "prefixed"]
+ACL_OPERATIONS = [
+    "all",
+    "read",
+    "write",
+    "create",
+    "delete",
+    "alter",
+    "describe",
+    "cluster_action",
+    "describe_configs",
+    "alter_configs",
+    "idempotent_write",
+]
+# Kafka's one cluster resource is named so.
+CLUSTER_RESOURCE_NAME = "kafka-cluster"
+
+
+def acl_entries(acls):
+    """The ACL tuples a list of grants asks for: {resource_type, name, pattern_type, operations, host}
+    each (allow only; the cluster resource needs no name)."""
+    entries = set()
+    for grant in acls:
+        kind = grant["resource_type"]
+        name = CLUSTER_RESOURCE_NAME if kind == "cluster" else grant["name"]
+        for operation in grant["operations"]:
+            entries.add(
+                (kind, name, grant.get("pattern_type") or "literal", operation, "allow", grant.get("host") or "*")
+            )
+    return entries
+
+
+def plan_acls(current, wanted):
+    """The ACL tuples to create and to delete so that a principal holds exactly `wanted`."""
+    return sorted(wanted - current), sorted(current - wanted)
 
 
 class ReassignmentPlanError(ValueError):

@@ -63,7 +63,10 @@ options:
         description: Members the cluster should have; the number of O(galera.nodes) by default.
         type: int
   kafka:
-    description: Brokers to bootstrap from, C(host:port); every one must be registered.
+    description:
+      - Brokers to bootstrap from, C(host:port); every one must be registered.
+      - The login is the one in C(/etc/kafka/admin-client.properties) on the node the module runs on (see the
+        C(client_config) option of M(datalake_fb.platform.kafka_topic)); without it the client connects without a login.
     type: list
     elements: str
   minio:

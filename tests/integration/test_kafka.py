@@ -1,25 +1,46 @@
-"""Kafka on a lab node: KRaft storage formatted once, the managed topic as declared, and a real
-produce/consume round trip with acks=all through the tools virtualenv's kafka-python."""
+"""Kafka on a lab node: KRaft storage formatted once, the managed topic as declared, a real
+produce/consume round trip with acks=all through the tools virtualenv's kafka-python, logged in
+as the lab's producer and consumer (SASL/SCRAM) - and what a client without the right login or
+ACL is refused."""
 
 import json
+import os
 import shlex
+from pathlib import Path
 
 CLIENT = "/opt/datalake/venv/bin/python"
+CLIENT_SETTINGS = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512"}
+
+
+def login(user, secret_name):
+    password = Path(os.environ["DLFB_ROOT"], ".lab/secrets", secret_name).read_text().strip()
+    return dict(CLIENT_SETTINGS, sasl_plain_username=user, sasl_plain_password=password)
+
+
+def run_client(host, program, **logins):
+    """Run a kafka-python program on the node with the logins as JSON in its environment; return
+    its last line of output as JSON."""
+    env = " ".join(f"{name.upper()}={shlex.quote(json.dumps(value))}" for name, value in logins.items())
+    result = host.run(f"{env} {CLIENT} -c {shlex.quote(program)}")
+    assert result.rc == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
 
 ROUND_TRIP = r"""
-import json, uuid
+import json, os, uuid
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType
-admin = KafkaAdminClient(bootstrap_servers="127.0.0.1:9092")
+login = {name: json.loads(os.environ[name.upper()]) for name in ("admin", "producer", "consumer")}
+admin = KafkaAdminClient(bootstrap_servers="127.0.0.1:9092", **login["admin"])
 topic = admin.describe_topics(["molecule.events"])[0]
 configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "molecule.events")], config_filter="all")
 run = uuid.uuid4().hex
-consumer = KafkaConsumer(bootstrap_servers="127.0.0.1:9092", enable_auto_commit=False)
+consumer = KafkaConsumer(bootstrap_servers="127.0.0.1:9092", enable_auto_commit=False, **login["consumer"])
 parts = [TopicPartition("molecule.events", p) for p in range(len(topic["partitions"]))]
 consumer.assign(parts)
 for part, offset in consumer.end_offsets(parts).items():
     consumer.seek(part, offset)
-producer = KafkaProducer(bootstrap_servers="127.0.0.1:9092", acks="all")
+producer = KafkaProducer(bootstrap_servers="127.0.0.1:9092", acks="all", **login["producer"])
 for i in range(200):
     producer.send("molecule.events", f"{run}:{i}".encode()).get(timeout=30)
 producer.close()
@@ -34,12 +55,61 @@ print(json.dumps({"partitions": len(topic["partitions"]),
                   "received": len(seen)}))
 """
 
+# Each attempt reports the name of the error that stopped it ("ok" if nothing did). kafka-python
+# retries a refused login until its bootstrap times out and only logs the refusal: a logged
+# SaslAuthenticationFailedError is what stopped it then.
+REFUSALS = r"""
+import json, logging, os
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+login = {name: json.loads(os.environ[name.upper()]) for name in ("producer", "consumer", "wrong")}
+logged = []
+class Logged(logging.Handler):
+    def emit(self, record):
+        args = record.args if isinstance(record.args, tuple) else ()
+        logged.extend(type(arg).__name__ for arg in args if isinstance(arg, Exception))
+logging.getLogger("kafka").addHandler(Logged(logging.WARNING))
+def attempt(action):
+    logged.clear()
+    try:
+        action()
+        return "ok"
+    except Exception as error:
+        refused = "SaslAuthenticationFailedError" in logged
+        return "SaslAuthenticationFailedError" if refused else type(error).__name__
+QUICK = {"bootstrap_servers": "127.0.0.1:9092", "request_timeout_ms": 5000, "bootstrap_timeout_ms": 8000}
+def anonymous():
+    KafkaAdminClient(**QUICK).list_topics()
+def wrong_password():
+    KafkaAdminClient(**QUICK, **login["wrong"]).list_topics()
+def consumer_produces():
+    # not idempotent: an idempotent producer is stopped earlier, by its producer id request
+    producer = KafkaProducer(bootstrap_servers="127.0.0.1:9092", max_block_ms=10000, enable_idempotence=False,
+                             **login["consumer"])
+    producer.send("molecule.events", b"not allowed").get(timeout=10)
+def producer_consumes():
+    consumer = KafkaConsumer(bootstrap_servers="127.0.0.1:9092", **login["producer"])
+    consumer.assign([TopicPartition("molecule.events", 0)])
+    consumer.seek_to_beginning()
+    consumer.poll(timeout_ms=5000)
+    records = consumer.poll(timeout_ms=5000)
+    consumer.close()
+    if not records:
+        raise RuntimeError("no record and no error")
+def consumer_foreign_group():
+    consumer = KafkaConsumer("molecule.events", bootstrap_servers="127.0.0.1:9092", group_id="someone-elses",
+                             consumer_timeout_ms=10000, **login["consumer"])
+    next(iter(consumer), None)
+print(json.dumps({name: attempt(action) for name, action in [
+    ("anonymous", anonymous), ("wrong_password", wrong_password), ("consumer_produces", consumer_produces),
+    ("producer_consumes", producer_consumes), ("consumer_foreign_group", consumer_foreign_group)]}))
+"""
+
 
 def test_service_running_as_kafka(host):
     service = host.service("kafka")
     assert service.is_running and service.is_enabled
     assert host.process.get(comm="java", user="kafka")
-    for port in (9092, 9093):
+    for port in (9092, 9093, 9094):
         assert host.socket(f"tcp://0.0.0.0:{port}").is_listening
 
 
@@ -51,10 +121,31 @@ def test_storage_formatted_once_with_a_cluster_id(host):
 
 
 def test_topic_as_declared_and_round_trip(host):
-    result = host.run(f"{CLIENT} -c {shlex.quote(ROUND_TRIP)}")
-    assert result.rc == 0, result.stderr
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures = run_client(
+        host,
+        ROUND_TRIP,
+        admin=login("admin", "kafka_admin"),
+        producer=login("lab_producer", "kafka_lab_producer"),
+        consumer=login("lab_consumer", "kafka_lab_consumer"),
+    )
     assert figures == {"partitions": 2, "retention": "3600000", "received": 200}
+
+
+def test_clients_without_the_right_login_or_acl_are_refused(host):
+    producer = login("lab_producer", "kafka_lab_producer")
+    outcomes = run_client(
+        host,
+        REFUSALS,
+        producer=producer,
+        consumer=login("lab_consumer", "kafka_lab_consumer"),
+        wrong=dict(producer, sasl_plain_password="not-the-password-at-all"),
+    )
+    assert outcomes["wrong_password"] == "SaslAuthenticationFailedError", outcomes
+    assert outcomes["consumer_produces"] == "TopicAuthorizationFailedError", outcomes
+    assert outcomes["producer_consumes"] == "TopicAuthorizationFailedError", outcomes
+    assert outcomes["consumer_foreign_group"] == "GroupAuthorizationFailedError", outcomes
+    # a client without SASL gets no metadata from a SASL listener: kafka-python's bootstrap times out
+    assert outcomes["anonymous"] == "KafkaTimeoutError", outcomes
 
 
 def test_config_is_kraft_combined_mode(host, node):
@@ -62,3 +153,17 @@ def test_config_is_kraft_combined_mode(host, node):
     assert "process.roles=broker,controller" in config
     assert f"controller.quorum.voters=1@{node['name']}:9093" in config
     assert "auto.create.topics.enable=false" in config
+    assert (
+        "listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,INTERNAL:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT"
+        in config
+    )
+    assert "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer" in config
+
+
+def test_logins_are_root_or_kafka_only(host):
+    for path, owner, group, mode in [
+        ("/etc/kafka/server.properties", "root", "kafka", 0o640),
+        ("/etc/kafka/admin-client.properties", "root", "root", 0o600),
+    ]:
+        found = host.file(path)
+        assert (found.user, found.group, found.mode) == (owner, group, mode), path

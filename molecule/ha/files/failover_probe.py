@@ -29,7 +29,9 @@ count: reads every acked file and looks for each id: Kafka (all partitions, from
 Galera (on every node of the list, so a rejoined node must have them too), S3 (list of the
 phase's prefix); writes found and lost counts per phase and service.
 
-Addresses come from the config (JSON: the molecule nodes); nothing else is contacted. Brokers
+Addresses come from the config (JSON: the molecule nodes); nothing else is contacted. Kafka's
+logins are kafka-python settings in the config: kafka_producer (the load), kafka_consumer (the
+count) and kafka_admin (the topic, the leaders). Brokers
 advertise their node names, which the nodes' /etc/hosts resolves but the controller's does not:
 the probe resolves those names itself, from the config's "hosts".
 """
@@ -169,6 +171,7 @@ def kafka_load(config, phase, stop, recorder):
         request_timeout_ms=5000,
         delivery_timeout_ms=300000,
         max_in_flight_requests_per_connection=5,
+        **config["kafka_producer"],
     )
     ident = 0
     while not stop.is_set():
@@ -197,7 +200,7 @@ def kafka_leaders(config, stop, victim_id_file, record):
             victim, killed_at, victim_ip = handle.read().split()
         live = [broker for broker in config["kafka"] if broker.rsplit(":", 1)[0] != victim_ip]
         try:
-            admin = admin or KafkaAdminClient(bootstrap_servers=live, request_timeout_ms=3000)
+            admin = admin or KafkaAdminClient(bootstrap_servers=live, request_timeout_ms=3000, **config["kafka_admin"])
             leaders = [p["leader_id"] for p in admin.describe_topics([TOPIC])[0]["partitions"]]
         except (KafkaError, OSError):  # the metadata call fails while the cluster elects
             admin = None
@@ -269,7 +272,7 @@ def resolve_node_names(hosts):
 
 def run(args, config):
     if config.get("create_topic"):
-        admin = KafkaAdminClient(bootstrap_servers=config["kafka"])
+        admin = KafkaAdminClient(bootstrap_servers=config["kafka"], **config["kafka_admin"])
         try:
             admin.create_topics([NewTopic(TOPIC, num_partitions=3, replication_factor=3)])
         except TopicAlreadyExistsError:
@@ -302,7 +305,7 @@ def run(args, config):
 
 # --- counting ----------------------------------------------------------------------------------
 def kafka_found(config):
-    consumer = KafkaConsumer(bootstrap_servers=config["kafka"], enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=config["kafka"], enable_auto_commit=False, **config["kafka_consumer"])
     parts = [TopicPartition(TOPIC, p) for p in consumer.partitions_for_topic(TOPIC)]
     consumer.assign(parts)
     consumer.seek_to_beginning(*parts)

@@ -4,11 +4,14 @@ a group, commit, and stop - the group's lag is then (produced - consumed).
 
   kafka_lagging_group.py --bootstrap HOST:PORT[,...] --topic T --group G --produce N --consume M
 
-Prints {"produced": N, "consumed": M, "lag": N - M} (the lag at commit time).
+Prints {"produced": N, "consumed": M, "lag": N - M} (the lag at commit time). The producer's and
+the consumer's logins are kafka-python settings as JSON in KAFKA_PRODUCER_OPTIONS and
+KAFKA_CONSUMER_OPTIONS.
 """
 
 import argparse
 import json
+import os
 
 from kafka import KafkaConsumer, KafkaProducer
 
@@ -23,7 +26,9 @@ def main():
     args = parser.parse_args()
     bootstrap = args.bootstrap.split(",")
 
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", **json.loads(os.environ["KAFKA_PRODUCER_OPTIONS"])
+    )
     for number in range(args.produce):
         producer.send(args.topic, f"lagging-{number}".encode())
     producer.flush(timeout=60)
@@ -37,6 +42,7 @@ def main():
         enable_auto_commit=False,
         max_poll_records=args.consume,
         consumer_timeout_ms=30000,
+        **json.loads(os.environ["KAFKA_CONSUMER_OPTIONS"]),
     )
     consumed = 0
     for _record in consumer:

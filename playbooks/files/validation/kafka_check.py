@@ -3,12 +3,15 @@ kafka-python, consume them all back, and compare counts and content.
 
 Only this run's messages count (each carries the run id), and consumption starts at the
 offsets the topic had before producing, so earlier runs' messages do not matter. Writes a JSON
-list of checks ({name, passed, figure, unit, detail}) to --output.
+list of checks ({name, passed, figure, unit, detail}) to --output. The producer's and the
+consumer's logins are kafka-python settings as JSON in KAFKA_PRODUCER_OPTIONS and
+KAFKA_CONSUMER_OPTIONS.
 """
 
 import argparse
 import hashlib
 import json
+import os
 import time
 import traceback
 import uuid
@@ -32,7 +35,10 @@ def main():
     run_id = uuid.uuid4().hex
     try:
         consumer = KafkaConsumer(
-            bootstrap_servers=args.bootstrap, enable_auto_commit=False, consumer_timeout_ms=int(args.timeout * 1000)
+            bootstrap_servers=args.bootstrap,
+            enable_auto_commit=False,
+            consumer_timeout_ms=int(args.timeout * 1000),
+            **json.loads(os.environ["KAFKA_CONSUMER_OPTIONS"]),
         )
         partitions = [TopicPartition(args.topic, p) for p in sorted(consumer.partitions_for_topic(args.topic) or [])]
         if not partitions:
@@ -43,7 +49,12 @@ def main():
             consumer.seek(partition, offset)
 
         producer = KafkaProducer(
-            bootstrap_servers=args.bootstrap, acks="all", linger_ms=5, retries=5, enable_idempotence=True
+            bootstrap_servers=args.bootstrap,
+            acks="all",
+            linger_ms=5,
+            retries=5,
+            enable_idempotence=True,
+            **json.loads(os.environ["KAFKA_PRODUCER_OPTIONS"]),
         )
         sent_digest = hashlib.sha256()
         started = time.monotonic()

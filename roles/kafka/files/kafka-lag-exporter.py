@@ -2,7 +2,10 @@
 """Kafka consumer-group lag for Prometheus: on each scrape, every group's committed offsets
 against the partitions' end offsets, in the Prometheus text format.
 
+  KAFKA_CLIENT_OPTIONS='{"security_protocol": ..., "sasl_plain_username": ...}' \
   kafka-lag-exporter.py --listen ADDRESS:PORT --bootstrap HOST:PORT[,HOST:PORT...]
+
+KAFKA_CLIENT_OPTIONS (JSON, optional): kafka-python settings of the exporter's login.
 
 Served at /metrics: kafka_consumergroup_lag{group,topic,partition} (messages behind),
 kafka_consumergroup_lag_sum{group}, and kafka_lag_exporter_up (0 when Kafka could not be read;
@@ -10,6 +13,8 @@ the lag series are left out then rather than reported as 0).
 """
 
 import argparse
+import json
+import os
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -61,8 +66,10 @@ def read_offsets(bootstrap):
     """Committed offsets of every consumer group, and the end offsets of their partitions."""
     from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition  # noqa: PLC0415 (the unit tests need no Kafka client)
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="datalake-lag-exporter", request_timeout_ms=5000)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="datalake-lag-exporter", request_timeout_ms=5000)
+    login = json.loads(os.environ.get("KAFKA_CLIENT_OPTIONS") or "{}")
+    settings = dict(login, bootstrap_servers=bootstrap, client_id="datalake-lag-exporter", request_timeout_ms=5000)
+    admin = KafkaAdminClient(**settings)
+    consumer = KafkaConsumer(**settings)
     try:
         # kafka-python 3: list_groups gives dicts; list_group_offsets reads every group at once
         groups = [group["group_id"] for group in admin.list_groups()]
