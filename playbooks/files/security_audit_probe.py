@@ -8,7 +8,8 @@ PyMySQL): what an endpoint lets in without credentials, and whether it speaks TL
 - kafka: an anonymous client lists the topics ("accepted") or is turned away ("refused: ...");
   an error of the client itself ("probe error: ...") is neither, so the audit reports it;
 - mariadb: root and the empty user without a password ("accepted" for any login that works);
-- tls: the endpoint completes a TLS handshake ("TLSv1.3", ...) or not ("plaintext: ...").
+- tls: the endpoint completes a TLS handshake ("TLSv1.3", ...) or not ("plaintext: ..."), and
+  its certificate is valid for its name by the node's trust store (else " unverified: ..." follows).
 """
 
 import json
@@ -70,18 +71,30 @@ def mariadb_without_password(target):
     return outcomes
 
 
+def handshake(host, port, context):
+    with socket.create_connection((host, port), timeout=TIMEOUT) as raw:
+        with context.wrap_socket(raw, server_hostname=host) as tls:
+            return tls.version()
+
+
 def tls_version(target):
+    """The TLS version the endpoint speaks ("plaintext: ..." if none), and " unverified: ..." after
+    it when its certificate does not check out against the node's trust store for its name."""
     host, port = split(target)
-    context = ssl.create_default_context()
-    # only whether TLS is spoken, and which version: the certificate is the audit's other check
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+    anything = ssl.create_default_context()
+    anything.check_hostname = False
+    anything.verify_mode = ssl.CERT_NONE
     try:
-        with socket.create_connection((host, port), timeout=TIMEOUT) as raw:
-            with context.wrap_socket(raw, server_hostname=host) as tls:
-                return tls.version()
+        version = handshake(host, port, anything)
     except (OSError, ssl.SSLError) as error:
         return f"plaintext: {type(error).__name__}"
+    try:
+        handshake(host, port, ssl.create_default_context())
+    except ssl.SSLCertVerificationError as error:
+        return f"{version} unverified: {error.verify_message}"
+    except (OSError, ssl.SSLError) as error:
+        return f"{version} unverified: {type(error).__name__}"
+    return version
 
 
 def main():

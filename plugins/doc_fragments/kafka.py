@@ -33,6 +33,11 @@ options:
     type: str
     choices: [SCRAM-SHA-512, SCRAM-SHA-256, PLAIN]
     default: SCRAM-SHA-512
+  ssl_cafile:
+    description:
+      - CA certificate (PEM) to check the brokers' TLS certificates with; with O(sasl_username), the login goes
+        over TLS (SASL_SSL).
+    type: path
   client_config:
     description:
       - Kafka client properties (the format of Kafka's C(--command-config)) whose C(security.protocol),

@@ -502,13 +502,39 @@ def security_audit_findings(report):
             "" if refused else f"rc {sql.get('rc')}: {sql.get('output', '')[-200:]}",
         )
     for target, version in sorted(clients.get("tls", {}).items()):
-        check(
-            "client_endpoint_speaks_tls",
-            version.startswith("TLSv1.2") or version.startswith("TLSv1.3"),
-            target,
-            version,
-        )
+        speaks_tls = version.startswith("TLSv1.2") or version.startswith("TLSv1.3")
+        check("client_endpoint_speaks_tls", speaks_tls, target, version)
+        if speaks_tls:
+            # a certificate that is expired, for another name or from an unknown CA protects nothing
+            check("client_certificate_valid", " unverified" not in version, target, version)
     return {"findings": findings, "checks": checks}
+
+
+def kafka_check_rates(rounds):
+    """Produce and consume rates of validation/kafka_check.py runs (each a list of its checks):
+    {produce, consume: [msg/s per round], produce_median, consume_median, all_passed}."""
+    produce, consume, passed = [], [], True
+    for checks in rounds:
+        by_name = {check["name"]: check for check in checks}
+        passed = passed and all(check["passed"] for check in checks)
+        if "produce_acks_all" not in by_name or "consume_all" not in by_name:
+            raise AnsibleFilterError(f"a Kafka check round did not get through: {[c['name'] for c in checks]}")
+        produce.append(by_name["produce_acks_all"]["figure"])
+        rate = re.search(r"(\d+) msg/s", by_name["consume_all"].get("detail") or "")
+        consume.append(int(rate.group(1)) if rate else 0)
+
+    def median(values):
+        ordered = sorted(values)
+        middle = len(ordered) // 2
+        return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+    return {
+        "produce": produce,
+        "consume": consume,
+        "produce_median": median(produce),
+        "consume_median": median(consume),
+        "all_passed": passed,
+    }
 
 
 class FilterModule:
@@ -533,4 +559,5 @@ class FilterModule:
             "ipv4_source_sets": ipv4_source_sets,
             "nft_source_sets": nft_source_sets,
             "security_audit_findings": security_audit_findings,
+            "kafka_check_rates": kafka_check_rates,
         }

@@ -38,6 +38,7 @@ COMMON_ARGUMENT_SPEC = {
     "sasl_username": {"type": "str"},
     "sasl_password": {"type": "str", "no_log": True},
     "sasl_mechanism": {"type": "str", "choices": SASL_MECHANISMS, "default": "SCRAM-SHA-512"},
+    "ssl_cafile": {"type": "path"},
 }
 
 
@@ -59,6 +60,8 @@ def client_properties(text):
         options["security_protocol"] = properties["security.protocol"]
     if "sasl.mechanism" in properties:
         options["sasl_mechanism"] = properties["sasl.mechanism"]
+    if properties.get("ssl.truststore.type", "").upper() == "PEM" and "ssl.truststore.location" in properties:
+        options["ssl_cafile"] = properties["ssl.truststore.location"]
     jaas = properties.get("sasl.jaas.config", "")
     for field in ("username", "password"):
         found = re.search(rf'\b{field}="([^"]*)"', jaas)
@@ -67,14 +70,17 @@ def client_properties(text):
     return options
 
 
-def sasl_login(username, password, mechanism="SCRAM-SHA-512"):
-    """kafka-python's settings for a SASL login (over plaintext until the listeners get TLS)."""
-    return {
-        "security_protocol": "SASL_PLAINTEXT",
+def sasl_login(username, password, mechanism="SCRAM-SHA-512", cafile=None):
+    """kafka-python's settings for a SASL login: over TLS when the CA's file is given."""
+    login = {
+        "security_protocol": "SASL_SSL" if cafile else "SASL_PLAINTEXT",
         "sasl_mechanism": mechanism,
         "sasl_plain_username": username,
         "sasl_plain_password": password or "",
     }
+    if cafile:
+        login["ssl_cafile"] = cafile
+    return login
 
 
 def connection_options(params):
@@ -82,7 +88,10 @@ def connection_options(params):
     exists), else none (a PLAINTEXT listener)."""
     if params.get("sasl_username"):
         return sasl_login(
-            params["sasl_username"], params.get("sasl_password"), params.get("sasl_mechanism") or SASL_MECHANISMS[0]
+            params["sasl_username"],
+            params.get("sasl_password"),
+            params.get("sasl_mechanism") or SASL_MECHANISMS[0],
+            params.get("ssl_cafile"),
         )
     path = params.get("client_config", DEFAULT_CLIENT_CONFIG)
     if path and os.path.isfile(path):

@@ -144,6 +144,7 @@ from ansible_collections.datalake_fb.platform.plugins.module_utils.kafka_admin i
     KafkaError,
     acl_entries,
     admin_client,
+    connection_options,
     plan_acls,
     sasl_login,
 )
@@ -248,6 +249,8 @@ class RefusedLogins(logging.Handler):
 def login_works(params, servers):
     """Whether the user's password opens a session (a refused login is False; other errors raise)."""
     client = None
+    # over TLS when the admin's login is (its CA checks the brokers)
+    tls = connection_options(params)
     refused = RefusedLogins()
     kafka_log = logging.getLogger("kafka")
     kafka_log.addHandler(refused)
@@ -257,7 +260,7 @@ def login_works(params, servers):
             client_id=params["client_id"],
             request_timeout_ms=params["timeout"] * 1000,
             bootstrap_timeout_ms=min(params["timeout"], 10) * 1000,
-            **sasl_login(params["name"], params["password"], params["mechanism"]),
+            **sasl_login(params["name"], params["password"], params["mechanism"], tls.get("ssl_cafile")),
         )
         client.describe_cluster()
         return True

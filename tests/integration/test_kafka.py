@@ -9,7 +9,8 @@ import shlex
 from pathlib import Path
 
 CLIENT = "/opt/datalake/venv/bin/python"
-CLIENT_SETTINGS = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512"}
+CA_FILE = "/etc/datalake/tls/ca.crt"
+CLIENT_SETTINGS = {"security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512", "ssl_cafile": CA_FILE}
 
 
 def login(user, secret_name):
@@ -78,7 +79,8 @@ def attempt(action):
         return "SaslAuthenticationFailedError" if refused else type(error).__name__
 QUICK = {"bootstrap_servers": "127.0.0.1:9092", "request_timeout_ms": 5000, "bootstrap_timeout_ms": 8000}
 def anonymous():
-    KafkaAdminClient(**QUICK).list_topics()
+    # TLS, but no login
+    KafkaAdminClient(**QUICK, security_protocol="SSL", ssl_cafile=login["producer"]["ssl_cafile"]).list_topics()
 def wrong_password():
     KafkaAdminClient(**QUICK, **login["wrong"]).list_topics()
 def consumer_produces():
@@ -153,10 +155,7 @@ def test_config_is_kraft_combined_mode(host, node):
     assert "process.roles=broker,controller" in config
     assert f"controller.quorum.voters=1@{node['name']}:9093" in config
     assert "auto.create.topics.enable=false" in config
-    assert (
-        "listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,INTERNAL:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT"
-        in config
-    )
+    assert "listener.security.protocol.map=CLIENT:SASL_SSL,INTERNAL:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT" in config
     assert "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer" in config
 
 

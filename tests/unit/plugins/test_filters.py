@@ -12,6 +12,7 @@ from ansible_collections.datalake_fb.platform.plugins.filter.datalake import (
     ipv4_covered,
     ipv4_source_problems,
     ipv4_source_sets,
+    kafka_check_rates,
     minio_bucket_policy,
     minio_layout,
     minio_policy_canonical,
@@ -130,6 +131,7 @@ def test_filter_module_exports_the_filters():
         "ipv4_source_sets",
         "nft_source_sets",
         "security_audit_findings",
+        "kafka_check_rates",
         "galera_node_state",
         "galera_plan",
         "minio_layout",
@@ -427,7 +429,12 @@ def test_security_audit_findings_names_each_problem_and_counts_the_checks():
                 "output": "Peer indicated failure: Error validating the login",
                 "endpoint": "jdbc:hive2://vip",
             },
-            "tls": {"vip:10001": "TLSv1.3", "vip:3307": "TLSv1", "n1:9092": "plaintext: TimeoutError"},
+            "tls": {
+                "vip:10001": "TLSv1.3",
+                "vip:3307": "TLSv1",
+                "n1:9092": "plaintext: TimeoutError",
+                "n2:9092": "TLSv1.3 unverified: certificate has expired",
+            },
         },
     }
     result = security_audit_findings(report)
@@ -447,7 +454,10 @@ def test_security_audit_findings_names_each_problem_and_counts_the_checks():
         ("web_ui_asks_for_login", "http://vip:8088/"),
         ("client_endpoint_speaks_tls", "vip:3307"),
         ("client_endpoint_speaks_tls", "n1:9092"),
+        ("client_certificate_valid", "n2:9092"),
     }
+    # only the endpoints that speak TLS have a certificate to check
+    assert result["checks"]["client_certificate_valid"] == {"passed": 1, "failed": 1}
     assert result["checks"]["sql_refuses_without_password"] == {"passed": 1, "failed": 0}
     assert result["checks"]["firewall_refuses_by_default"] == {"passed": 2, "failed": 2}
     # n1's metastore port is open to the cluster only; n4's to admins, and a range holds 9001
@@ -467,3 +477,33 @@ def test_security_audit_findings_names_each_problem_and_counts_the_checks():
     for sql in ({"rc": 0, "output": "1"}, {"rc": 1, "output": "Connection refused"}):
         checks = security_audit_findings({"clients": {"sql": sql}})["checks"]
         assert checks["sql_refuses_without_password"] == {"passed": 0, "failed": 1}
+
+
+def kafka_round(produce, consume_rate, passed=True):
+    return [
+        {"name": "produce_acks_all", "passed": passed, "figure": produce, "unit": "msg/s", "detail": ""},
+        {
+            "name": "consume_all",
+            "passed": True,
+            "figure": 100,
+            "unit": "messages",
+            "detail": f"100/100 received, 0 duplicates, {consume_rate} msg/s",
+        },
+    ]
+
+
+def test_kafka_check_rates_are_medians_of_the_rounds():
+    rates = kafka_check_rates([kafka_round(900, 3000), kafka_round(1000, 2000), kafka_round(1200, 2500, passed=False)])
+    assert rates == {
+        "produce": [900, 1000, 1200],
+        "consume": [3000, 2000, 2500],
+        "produce_median": 1000,
+        "consume_median": 2500,
+        "all_passed": False,
+    }
+    assert kafka_check_rates([kafka_round(900, 3000), kafka_round(1000, 2000)])["produce_median"] == 950
+
+
+def test_kafka_check_rates_refuse_a_round_that_did_not_get_through():
+    with pytest.raises(AnsibleFilterError, match="did not get through"):
+        kafka_check_rates([[{"name": "kafka_validation_completed", "passed": False, "figure": None}]])
