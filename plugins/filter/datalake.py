@@ -523,18 +523,48 @@ def kafka_check_rates(rounds):
         rate = re.search(r"(\d+) msg/s", by_name["consume_all"].get("detail") or "")
         consume.append(int(rate.group(1)) if rate else 0)
 
-    def median(values):
-        ordered = sorted(values)
-        middle = len(ordered) // 2
-        return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
     return {
         "produce": produce,
         "consume": consume,
-        "produce_median": median(produce),
-        "consume_median": median(consume),
+        "produce_median": _median(produce),
+        "consume_median": _median(consume),
         "all_passed": passed,
     }
+
+
+def _median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _seconds(delta):
+    """Seconds of an Ansible command's delta ("H:MM:SS.ffffff")."""
+    hours, minutes, seconds = delta.split(":")
+    return round(int(hours) * 3600 + int(minutes) * 60 + float(seconds), 3)
+
+
+def beeline_timings(sessions, queries):
+    """Query and session times of beeline sessions (the results of a command loop over
+    [round, endpoint] items, each session running `queries` statements): per endpoint
+    {query_seconds: [beeline's "(X seconds)" figures], session_seconds: [wall time], and medians}."""
+    timings = {}
+    for session in sessions:
+        endpoint = session["item"][1]
+        output = session.get("stdout", "") + session.get("stderr", "")
+        figures = [float(value) for value in re.findall(r"rows? selected \((\d+(?:\.\d+)?) seconds\)", output)]
+        if session.get("rc") != 0 or len(figures) != queries:
+            raise AnsibleFilterError(
+                f"a beeline session through {endpoint} did not run its {queries} queries (rc {session.get('rc')}, "
+                f"{len(figures)} timed): {output[-500:]}"
+            )
+        entry = timings.setdefault(endpoint, {"query_seconds": [], "session_seconds": []})
+        entry["query_seconds"].extend(figures)
+        entry["session_seconds"].append(_seconds(session["delta"]))
+    for entry in timings.values():
+        entry["query_seconds_median"] = round(_median(entry["query_seconds"]), 3)
+        entry["session_seconds_median"] = round(_median(entry["session_seconds"]), 3)
+    return timings
 
 
 class FilterModule:
@@ -560,4 +590,5 @@ class FilterModule:
             "nft_source_sets": nft_source_sets,
             "security_audit_findings": security_audit_findings,
             "kafka_check_rates": kafka_check_rates,
+            "beeline_timings": beeline_timings,
         }

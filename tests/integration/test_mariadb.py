@@ -37,14 +37,30 @@ def test_metastore_database_is_latin1(host):
     assert charset == "latin1"
 
 
-def test_hive_user_logs_in_over_tcp_with_the_generated_password(host, node):
+# over TCP, TLS with the server's certificate and name checked against the project CA
+TLS = "--ssl --ssl-verify-server-cert --ssl-ca=/etc/datalake/tls/ca.crt"
+
+
+def test_hive_user_logs_in_over_tls_with_the_generated_password(host, node):
     password = Path(os.environ["DLFB_ROOT"], ".lab/secrets/hive_metastore_db").read_text().strip()
-    result = sql(host, "SELECT CURRENT_USER()", f"-h {node['ip']} -u hive -p{shlex.quote(password)} metastore")
+    login = f"-h {node['ip']} -u hive -p{shlex.quote(password)} metastore"
+    result = sql(
+        host,
+        "SELECT CURRENT_USER(), VARIABLE_VALUE FROM information_schema.SESSION_STATUS "
+        "WHERE VARIABLE_NAME = 'SSL_VERSION'",
+        f"{TLS} {login}",
+    )
     assert result.rc == 0, result.stderr
-    # the lab's networks, not any host (inventories/lab and inventories/ha)
-    assert result.stdout.strip() == "hive@10.231.%"
-    wrong = sql(host, "SELECT 1", f"-h {node['ip']} -u hive -pwrong-password metastore")
-    assert wrong.rc != 0
+    # the lab's networks, not any host (inventories/lab and inventories/ha), over TLS 1.2 or 1.3
+    user, version = result.stdout.split()
+    assert user == "hive@10.231.%"
+    assert version in ("TLSv1.2", "TLSv1.3"), version
+    wrong = sql(host, "SELECT 1", f"{TLS} -h {node['ip']} -u hive -pwrong-password metastore")
+    assert wrong.rc != 0 and "Access denied" in wrong.stderr, wrong.stderr
+    # the same login that worked over TLS is turned away without it (MariaDB says only "Access
+    # denied" to a plaintext client: require_secure_transport)
+    plain = sql(host, "SELECT 1", f"--skip-ssl {login}")
+    assert plain.rc != 0 and "Access denied" in plain.stderr, plain.stderr
 
 
 def test_settings_file_is_in_effect(host):

@@ -221,10 +221,19 @@ def client_load(service, hosts, write, stop, recorder):
 
 
 def galera_connect(config, address, **options):
-    """A connection to the probe database on one Galera node, given as host:port."""
+    """A connection to the probe database on one Galera node, given as host:port, over TLS (the
+    server's certificate and name checked against the lab's CA)."""
     host, port = address.rsplit(":", 1)
     return pymysql.connect(
-        host=host, port=int(port), user="probe", password=config["galera_password"], database="probe", **options
+        host=host,
+        port=int(port),
+        user="probe",
+        password=config["galera_password"],
+        database="probe",
+        ssl_ca=config["ca_file"],
+        ssl_verify_cert=True,
+        ssl_verify_identity=True,
+        **options,
     )
 
 

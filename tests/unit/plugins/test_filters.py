@@ -9,6 +9,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.datalake_fb.platform.plugins.filter.datalake import (
     FilterModule,
     artifact_plan,
+    beeline_timings,
     ipv4_covered,
     ipv4_source_problems,
     ipv4_source_sets,
@@ -132,6 +133,7 @@ def test_filter_module_exports_the_filters():
         "nft_source_sets",
         "security_audit_findings",
         "kafka_check_rates",
+        "beeline_timings",
         "galera_node_state",
         "galera_plan",
         "minio_layout",
@@ -507,3 +509,44 @@ def test_kafka_check_rates_are_medians_of_the_rounds():
 def test_kafka_check_rates_refuse_a_round_that_did_not_get_through():
     with pytest.raises(AnsibleFilterError, match="did not get through"):
         kafka_check_rates([[{"name": "kafka_validation_completed", "passed": False, "figure": None}]])
+
+
+def beeline_session(endpoint, delta, *seconds, rc=0):
+    timed = "".join(f"+----+\n2 rows selected ({value} seconds)\n" for value in seconds)
+    return {
+        "item": [0, endpoint],
+        "rc": rc,
+        "delta": delta,
+        "stdout": "dept-1,200\n",
+        "stderr": "Connecting...\n" + timed,
+    }
+
+
+def test_beeline_timings_are_per_endpoint_with_medians():
+    timings = beeline_timings(
+        [
+            beeline_session("tls", "0:00:12.500000", 0.9, 0.5, 0.7),
+            beeline_session("plain", "0:00:11.000000", 0.6, 0.4, 0.5),
+            beeline_session("tls", "0:01:02.250000", 0.4, 0.6, 1.0),
+        ],
+        3,
+    )
+    assert timings["tls"] == {
+        "query_seconds": [0.9, 0.5, 0.7, 0.4, 0.6, 1.0],
+        "session_seconds": [12.5, 62.25],
+        "query_seconds_median": 0.65,
+        "session_seconds_median": 37.375,
+    }
+    assert timings["plain"]["query_seconds_median"] == 0.5 and timings["plain"]["session_seconds"] == [11.0]
+
+
+@pytest.mark.parametrize(
+    "session",
+    [
+        beeline_session("tls", "0:00:05.000000", 0.5, 0.5),
+        beeline_session("plain", "0:00:05.000000", 0.5, 0.5, 0.5, rc=1),
+    ],
+)
+def test_beeline_timings_refuse_a_session_that_did_not_run_every_query(session):
+    with pytest.raises(AnsibleFilterError, match="did not run its 3 queries"):
+        beeline_timings([session], 3)
