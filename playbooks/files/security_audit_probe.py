@@ -75,16 +75,6 @@ def mariadb_without_password(target):
     return outcomes
 
 
-def receive(sock, size):
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise ConnectionError("closed by the server")
-        data += chunk
-    return data
-
-
 # MySQL protocol capability flags (the server's greeting, the client's SSL request)
 CLIENT_PROTOCOL_41 = 0x200
 CLIENT_SSL = 0x800
@@ -94,8 +84,12 @@ CLIENT_SECURE_CONNECTION = 0x8000
 def mysql_ssl_request(sock):
     """MariaDB begins TLS inside its protocol: its greeting says whether it can, the client answers
     with an SSL request packet (sequence 1), and the TLS handshake follows on the same socket."""
-    length = int.from_bytes(receive(sock, 4)[:3], "little")
-    greeting = receive(sock, length)
+    with sock.makefile("rb") as stream:
+        header = stream.read(4)
+        length = int.from_bytes(header[:3], "little")
+        greeting = stream.read(length)
+    if len(header) < 4 or len(greeting) < length:
+        raise ConnectionError("closed by the server")
     # protocol version (1 byte), server version (NUL-terminated), connection id (4), scramble (8),
     # filler (1), then the lower two bytes of the capability flags
     flags_at = greeting.index(b"\0", 1) + 1 + 4 + 8 + 1

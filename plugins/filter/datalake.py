@@ -234,7 +234,8 @@ def vip_problems(vip, node_networks):
 
 
 def scrape_config(job):
-    """A Prometheus scrape_config for a job given as {name, hosts, port, path?, scheme?, params?, authorization?}.
+    """A Prometheus scrape_config for a job given as {name, hosts, port, path?, scheme?, params?, authorization?,
+    tls_config?}.
 
     One static target per host (host:port), each labelled with its inventory name as `host`, so
     that an alert can be matched to the machine it concerns whatever the job's port.
@@ -255,7 +256,7 @@ def scrape_config(job):
         "metrics_path": job.get("path", "/metrics"),
         "static_configs": [{"targets": [f"{host}:{port}"], "labels": {"host": str(host)}} for host in hosts],
     }
-    for optional in ("scheme", "params", "authorization"):
+    for optional in ("scheme", "params", "authorization", "tls_config"):
         if job.get(optional):
             config[optional] = job[optional]
     return config

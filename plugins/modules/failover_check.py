@@ -62,6 +62,12 @@ options:
       expected_size:
         description: Members the cluster should have; the number of O(galera.nodes) by default.
         type: int
+      ca_file:
+        description:
+          - CA certificate to check the servers' certificates and names against; the login then goes over TLS
+            (a server with C(require_secure_transport) takes nothing else).
+          - Without it the login goes in plaintext.
+        type: path
   kafka:
     description:
       - Brokers to bootstrap from, C(host:port); every one must be registered.
@@ -70,7 +76,7 @@ options:
     type: list
     elements: str
   minio:
-    description: MinIO nodes' API URLs, C(http://host:port).
+    description: MinIO nodes' API URLs, C(https://host:port) (certificates checked against the node's trust store).
     type: list
     elements: str
   metastore:
@@ -113,9 +119,13 @@ EXAMPLES = r"""
       address: 10.231.10.100
       node_addresses: "{{ dict(nodes | zip(nodes | map('extract', hostvars, 'ansible_all_ipv4_addresses'))) }}"
     zookeeper: [n1:2181, n2:2181, n3:2181]
-    galera: {nodes: [n1:3306, n2:3306, n3:3306], user: monitor, password: "{{ monitor_password }}"}
+    galera:
+      nodes: [n1:3306, n2:3306, n3:3306]
+      user: monitor
+      password: "{{ monitor_password }}"
+      ca_file: /etc/datalake/tls/ca.crt
     kafka: [n1:9092, n2:9092, n3:9092]
-    minio: [http://n1:9000, http://n2:9000, http://n3:9000]
+    minio: [https://n1:9000, https://n2:9000, https://n3:9000]
     metastore: [n1:9083, n2:9083, n3:9083]
     spark: {masters: [n1:8080, n2:8080], expected_workers: [n1, n2, n3]}
   vars:
@@ -196,12 +206,13 @@ def split_address(address):
     return host, int(port)
 
 
-def read_galera(address, user, password, timeout):
-    """A node's wsrep status variables, or None when it does not answer."""
+def read_galera(address, user, password, timeout, ca_file=None):
+    """A node's wsrep status variables, or None when it does not answer (over TLS with ca_file)."""
     host, port = split_address(address)
+    tls = {"ssl_ca": ca_file, "ssl_verify_cert": True, "ssl_verify_identity": True} if ca_file else {}
     try:
         conn = pymysql.connect(
-            host=host, port=port, user=user, password=password, connect_timeout=timeout, read_timeout=timeout
+            host=host, port=port, user=user, password=password, connect_timeout=timeout, read_timeout=timeout, **tls
         )
     except pymysql.MySQLError:
         return None
@@ -281,7 +292,10 @@ def read_cluster(params, timeout, readers=Readers):
         services["zookeeper"] = {"status": status, "problems": problems, "leader": leader, "modes": modes}
     if params.get("galera"):
         galera = params["galera"]
-        nodes = {node: readers.galera(node, galera["user"], galera["password"], timeout) for node in galera["nodes"]}
+        nodes = {
+            node: readers.galera(node, galera["user"], galera["password"], timeout, galera.get("ca_file"))
+            for node in galera["nodes"]
+        }
         status, problems = galera_problems(nodes, galera.get("expected_size") or len(galera["nodes"]))
         services["galera"] = {"status": status, "problems": problems, "nodes": nodes}
     if params.get("kafka"):
@@ -345,6 +359,7 @@ def main():
                     "user": {"type": "str", "required": True},
                     "password": {"type": "str", "required": True, "no_log": True},
                     "expected_size": {"type": "int"},
+                    "ca_file": {"type": "path"},
                 },
             },
             "kafka": {"type": "list", "elements": "str"},

@@ -11,16 +11,22 @@ def secret(name):
 
 
 def mc(host, command, access_key, secret_key):
-    alias = shlex.quote(f"http://{access_key}:{secret_key}@127.0.0.1:9000")
+    alias = shlex.quote(f"https://{access_key}:{secret_key}@127.0.0.1:9000")
     return host.run(f"MC_CONFIG_DIR=/tmp/mc-test MC_HOST_t={alias} /usr/local/bin/mc {command}")
 
 
 def test_service_and_health(host):
     service = host.service("minio")
     assert service.is_running and service.is_enabled
-    assert (
-        host.run("curl -fsS -o /dev/null -w '%{http_code}' http://127.0.0.1:9000/minio/health/cluster").stdout == "200"
-    )
+    # over TLS, the certificate checked against the node's trust store (which has the project CA)
+    health = "curl -fsS -o /dev/null -w '%{http_code}' https://127.0.0.1:9000/minio/health/cluster"
+    assert host.run(health).stdout == "200"
+
+
+def test_s3_speaks_tls_only(host):
+    """A plaintext request gets only Go's refusal, no S3 answer."""
+    plain = host.run("curl -sS -w ' %{http_code}' http://127.0.0.1:9000/minio/health/live")
+    assert plain.stdout == "Client sent an HTTP request to an HTTPS server.\n 400", plain.stdout
 
 
 def test_binary_reports_the_pinned_release(host):

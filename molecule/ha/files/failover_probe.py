@@ -43,6 +43,7 @@ import hmac
 import json
 import os
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -504,6 +505,9 @@ def main():
     with open(args.config, encoding="utf-8") as handle:
         config = json.load(handle)
     resolve_node_names(config["hosts"])
+    # S3 speaks TLS: every urllib request checks the server's certificate against the lab's CA
+    tls = ssl.create_default_context(cafile=config["ca_file"])
+    urllib.request.install_opener(urllib.request.build_opener(urllib.request.HTTPSHandler(context=tls)))
     modes = {"run": run, "count": count, "lag": lag, "front": front, "wait-vip": wait_vip}
     modes[args.mode](args, config)
 

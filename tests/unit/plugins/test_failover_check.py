@@ -19,7 +19,13 @@ ALIVE = {"status": "ALIVE", "workers": [{"host": h, "state": "ALIVE"} for h in (
 PARAMS = {
     "vip": {"address": "10.0.0.100", "node_addresses": {"n1": ["10.0.0.1", "10.0.0.100"], "n2": ["10.0.0.2"]}},
     "zookeeper": ["n1:2181", "n2:2181", "n3:2181"],
-    "galera": {"nodes": ["n1:3306", "n2:3306", "n3:3306"], "user": "monitor", "password": "x", "expected_size": None},
+    "galera": {
+        "nodes": ["n1:3306", "n2:3306", "n3:3306"],
+        "user": "monitor",
+        "password": "x",
+        "expected_size": None,
+        "ca_file": "/etc/datalake/tls/ca.crt",
+    },
     "kafka": ["n1:9092", "n2:9092", "n3:9092"],
     "minio": ["http://n1:9000", "http://n2:9000", "http://n3:9000"],
     "metastore": ["n1:9083", "n2:9083"],
@@ -45,7 +51,8 @@ def readers(dead=(), kafka=KAFKA_OK, spark=None):
             return ("leader" if server.startswith("n1") else "follower") if alive(server) else "unreachable"
 
         @staticmethod
-        def galera(node, _user, _password, _timeout):
+        def galera(node, _user, _password, _timeout, ca_file):
+            assert ca_file == "/etc/datalake/tls/ca.crt"
             return dict(SYNCED, wsrep_cluster_size=str(3 - len(dead))) if alive(node) else None
 
         @staticmethod
@@ -173,3 +180,18 @@ def test_the_module_reads_real_sockets(run_module):
     )
     assert outcome == "exit" and result["changed"] is False and result["verdict"] == "down"
     assert set(result["services"]) == {"zookeeper", "metastore", "minio"}
+
+
+def test_galera_logs_in_over_tls_with_the_ca_and_in_plaintext_without(monkeypatch):
+    calls = []
+
+    def connect(**options):
+        calls.append(options)
+        raise fc.pymysql.MySQLError("refused")
+
+    monkeypatch.setattr(fc.pymysql, "connect", connect)
+    assert fc.read_galera("n1:3306", "monitor", "x", 1, "/etc/datalake/tls/ca.crt") is None
+    assert fc.read_galera("n1:3306", "monitor", "x", 1) is None
+    tls, plain = calls
+    assert tls["ssl_ca"] == "/etc/datalake/tls/ca.crt" and tls["ssl_verify_cert"] and tls["ssl_verify_identity"]
+    assert "ssl_ca" not in plain and plain["host"] == "n1" and plain["port"] == 3306

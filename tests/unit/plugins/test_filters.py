@@ -255,6 +255,9 @@ def test_scrape_config_labels_each_target_with_its_host():
     minio = {"name": "minio", "hosts": ["n1"], "port": 9000, "path": "/minio/v2/metrics/cluster", "scheme": "https"}
     assert scrape_config(minio)["scheme"] == "https"
     assert scrape_config(minio)["metrics_path"] == "/minio/v2/metrics/cluster"
+    tls = {"ca_file": "/etc/datalake/tls/ca.crt"}
+    assert scrape_config(minio | {"tls_config": tls})["tls_config"] == tls
+    assert "tls_config" not in scrape_config(minio)
     assert "authorization" not in scrape_config(minio)
     assert scrape_config(minio | {"authorization": token})["authorization"] == token
 
