@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import ssl
+
 from ansible_collections.datalake_fb.platform.plugins.module_utils.thrift_binary import ThriftClient, ThriftError
 
 # Field ids of hive_metastore.thrift (stable since Hive 0.x)
@@ -18,6 +20,11 @@ EXCEPTIONS = {
     "get_all_tables": {1: "MetaException"},
     "get_table": {1: "MetaException", 2: "NoSuchObjectException"},
 }
+
+
+def tls_context(ca_file):
+    """TLS that checks the metastore's certificate and name against ca_file; None (plaintext) without one."""
+    return ssl.create_default_context(cafile=ca_file) if ca_file else None
 
 
 def _success(result, method):
@@ -35,10 +42,10 @@ def _named(fields, names):
 
 
 class HiveMetastore:
-    """Context manager around one metastore connection."""
+    """Context manager around one metastore connection (over TLS with an ssl.SSLContext)."""
 
-    def __init__(self, host, port=9083, timeout=10.0):
-        self._client = ThriftClient(host, port, timeout)
+    def __init__(self, host, port=9083, timeout=10.0, ssl_context=None):
+        self._client = ThriftClient(host, port, timeout, ssl_context)
 
     def __enter__(self):
         self._client.__enter__()

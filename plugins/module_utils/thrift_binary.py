@@ -1,7 +1,7 @@
 # Copyright: DataLake FB platform engineers
 # Apache License 2.0 (see LICENSE)
-"""A minimal Thrift binary-protocol client (unframed, no SASL), enough for read-only Hive
-Metastore calls without a Thrift library on the managed host.
+"""A minimal Thrift binary-protocol client (unframed, no SASL, plaintext or TLS), enough for
+read-only Hive Metastore calls without a Thrift library on the managed host.
 
 Only what the metastore answers needs decoding; every Thrift type is parsed generically, so a
 struct becomes a {field_id: value} dict.
@@ -10,6 +10,7 @@ struct becomes a {field_id: value} dict.
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 
 VERSION_1 = 0x80010000
@@ -104,18 +105,30 @@ class Reader:
 
 
 class ThriftClient:
-    """One TCP connection to a Thrift binary service."""
+    """One TCP connection to a Thrift binary service; over TLS when given an ssl.SSLContext (the
+    server's name checked as the context says: the host connected to)."""
 
-    def __init__(self, host, port, timeout=10.0):
+    def __init__(self, host, port, timeout=10.0, ssl_context=None):
         self.host, self.port, self.timeout = host, port, timeout
+        self.ssl_context = ssl_context
         self._sock = None
         self._seqid = 0
 
     def __enter__(self):
         try:
-            self._sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         except OSError as exc:
             raise ThriftError(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
+        if self.ssl_context is not None:
+            try:
+                sock = self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+            except ssl.SSLCertVerificationError as exc:
+                sock.close()
+                raise ThriftError(f"TLS with {self.host}:{self.port}: {exc.verify_message}") from exc
+            except OSError as exc:
+                sock.close()
+                raise ThriftError(f"TLS with {self.host}:{self.port}: {exc}") from exc
+        self._sock = sock
         return self
 
     @property

@@ -83,6 +83,12 @@ options:
     description: Hive Metastores, C(host:port).
     type: list
     elements: str
+  metastore_ca_file:
+    description:
+      - CA certificate to check the metastores' certificates and names against; the calls then go over TLS (a
+        metastore with C(hive.metastore.use.SSL) takes nothing else).
+      - Without it the calls go in plaintext.
+    type: path
   spark:
     description: Spark standalone masters and the workers that must be registered.
     type: dict
@@ -127,6 +133,7 @@ EXAMPLES = r"""
     kafka: [n1:9092, n2:9092, n3:9092]
     minio: [https://n1:9000, https://n2:9000, https://n3:9000]
     metastore: [n1:9083, n2:9083, n3:9083]
+    metastore_ca_file: /etc/datalake/tls/ca.crt
     spark: {masters: [n1:8080, n2:8080], expected_workers: [n1, n2, n3]}
   vars:
     nodes: "{{ groups['datalake'] }}"
@@ -166,13 +173,14 @@ waited:
   type: float
 """
 
+import os
 import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.datalake_fb.platform.plugins.module_utils.health_wait import wait_until_healthy
-from ansible_collections.datalake_fb.platform.plugins.module_utils.hive_metastore import HiveMetastore
+from ansible_collections.datalake_fb.platform.plugins.module_utils.hive_metastore import HiveMetastore, tls_context
 from ansible_collections.datalake_fb.platform.plugins.module_utils.kafka_admin import (
     KAFKA_IMPORT_ERROR,
     KafkaError,
@@ -226,11 +234,11 @@ def read_galera(address, user, password, timeout, ca_file=None):
         conn.close()
 
 
-def read_metastore(address, timeout):
-    """True when the metastore lists its databases."""
+def read_metastore(address, timeout, ca_file=None):
+    """True when the metastore lists its databases (over TLS with ca_file)."""
     host, port = split_address(address)
     try:
-        with HiveMetastore(host, port, timeout) as metastore:
+        with HiveMetastore(host, port, timeout, tls_context(ca_file)) as metastore:
             metastore.databases()
         return True
     except Exception:  # noqa: BLE001 (any failure means this metastore does not serve)
@@ -306,7 +314,10 @@ def read_cluster(params, timeout, readers=Readers):
         status, problems = minio_problems(live, 200 if 200 in quorum else (quorum[0] if quorum else None))
         services["minio"] = {"status": status, "problems": problems, "live": live}
     if params.get("metastore"):
-        answers = {address: readers.metastore(address, timeout) for address in params["metastore"]}
+        answers = {
+            address: readers.metastore(address, timeout, params.get("metastore_ca_file"))
+            for address in params["metastore"]
+        }
         status, problems = metastore_problems(answers)
         services["metastore"] = {"status": status, "problems": problems, "answers": answers}
     if params.get("spark"):
@@ -365,6 +376,7 @@ def main():
             "kafka": {"type": "list", "elements": "str"},
             "minio": {"type": "list", "elements": "str"},
             "metastore": {"type": "list", "elements": "str"},
+            "metastore_ca_file": {"type": "path"},
             "spark": {
                 "type": "dict",
                 "options": {
@@ -414,6 +426,11 @@ def bad_input(params):
     galera = params["galera"] or {}
     if galera.get("expected_size") is not None and galera["expected_size"] < 1:
         problems.append("galera.expected_size must be 1 or more")
+    # a CA that cannot be read would pass for every node being down
+    ca_files = {"galera.ca_file": galera.get("ca_file"), "metastore_ca_file": params["metastore_ca_file"]}
+    for name, ca_file in ca_files.items():
+        if ca_file and not os.access(ca_file, os.R_OK):
+            problems.append(f"{name} {ca_file} is not a readable file")
     return problems
 
 

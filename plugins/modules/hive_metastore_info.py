@@ -14,7 +14,7 @@ description:
     when asked) over the Thrift binary protocol, so it doubles as a health check that proves the
     metastore can read its backing database - an open port is not enough.
   - Needs no Thrift library on the managed host. Supports unframed transports without SASL, the
-    metastore's default.
+    metastore's default, in plaintext or over TLS (O(ca_file)).
 author: DataLake FB platform engineers
 options:
   host:
@@ -29,6 +29,12 @@ options:
     description: Seconds to wait for the connection and each reply.
     type: float
     default: 10
+  ca_file:
+    description:
+      - CA certificate to check the metastore's certificate and name (O(host)) against; the calls then go over
+        TLS (a metastore with C(hive.metastore.use.SSL) takes nothing else).
+      - Without it the calls go in plaintext.
+    type: path
   database:
     description: Also describe this database and list its tables.
     type: str
@@ -40,9 +46,10 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-- name: Wait until the metastore answers
+- name: Wait until the metastore answers (over TLS)
   datalake_fb.platform.hive_metastore_info:
     host: metastore1
+    ca_file: /etc/datalake/tls/ca.crt
   register: hms
   until: hms is succeeded
   retries: 30
@@ -81,14 +88,14 @@ table_info:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.datalake_fb.platform.plugins.module_utils.hive_metastore import HiveMetastore
+from ansible_collections.datalake_fb.platform.plugins.module_utils.hive_metastore import HiveMetastore, tls_context
 from ansible_collections.datalake_fb.platform.plugins.module_utils.thrift_binary import ThriftError
 
 
-def run(params, metastore_factory=HiveMetastore):
-    """Gather what was asked for; returns the result dict (never changes anything)."""
+def run(params, tls=None, metastore_factory=HiveMetastore):
+    """Gather what was asked for (over TLS with an ssl.SSLContext); returns the result dict (never changes anything)."""
     result = {"changed": False}
-    with metastore_factory(params["host"], params["port"], params["timeout"]) as metastore:
+    with metastore_factory(params["host"], params["port"], params["timeout"], tls) as metastore:
         result["databases"] = metastore.databases()
         if params["database"]:
             result["database_info"] = metastore.database(params["database"])
@@ -104,6 +111,7 @@ def main():
             "host": {"type": "str", "default": "localhost"},
             "port": {"type": "int", "default": 9083},
             "timeout": {"type": "float", "default": 10},
+            "ca_file": {"type": "path"},
             "database": {"type": "str"},
             "table": {"type": "str"},
         },
@@ -113,7 +121,11 @@ def main():
     if not 0 < module.params["port"] < 65536:
         module.fail_json(msg=f"port must be between 1 and 65535, got {module.params['port']}")
     try:
-        module.exit_json(**run(module.params))
+        tls = tls_context(module.params["ca_file"])
+    except OSError as exc:  # ssl.SSLError is one too
+        module.fail_json(msg=f"cannot use {module.params['ca_file']} as a CA certificate: {exc}")
+    try:
+        module.exit_json(**run(module.params, tls))
     except ThriftError as exc:
         module.fail_json(msg=f"Hive Metastore {module.params['host']}:{module.params['port']}: {exc}")
 

@@ -60,6 +60,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 sys.path.insert(0, os.path.join(os.environ["DLFB_ROOT"], ".collections"))
 from ansible_collections.datalake_fb.platform.plugins.module_utils.hive_metastore import (
     HiveMetastore,
+    tls_context,
 )
 
 TOPIC = "failover.probe"
@@ -262,9 +263,12 @@ def s3_load(config, phase, stop, recorder):
 
 
 def metastore_load(config, _phase, stop, recorder):
+    # the metastore speaks TLS: its certificate and name are checked against the lab's CA
+    tls = tls_context(config["ca_file"])
+
     def call(address, _ident, _state):
         host, port = address.rsplit(":", 1)
-        with HiveMetastore(host, int(port), timeout=5) as metastore:
+        with HiveMetastore(host, int(port), 5, tls) as metastore:
             return "default" in metastore.databases()
 
     client_load("metastore", config["metastore"], call, stop, recorder)
@@ -429,7 +433,7 @@ def front(args, config):
 
     def databases(address):
         host, port = address.rsplit(":", 1)
-        with HiveMetastore(host, int(port), timeout=5) as metastore:
+        with HiveMetastore(host, int(port), 5, tls_context(config["ca_file"])) as metastore:
             return sorted(metastore.databases())
 
     key = f"/{BUCKET}/{PREFIX}/front-door/{int(time.time())}"

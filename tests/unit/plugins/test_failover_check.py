@@ -29,6 +29,7 @@ PARAMS = {
     "kafka": ["n1:9092", "n2:9092", "n3:9092"],
     "minio": ["http://n1:9000", "http://n2:9000", "http://n3:9000"],
     "metastore": ["n1:9083", "n2:9083"],
+    "metastore_ca_file": "/etc/datalake/tls/ca.crt",
     "spark": {"masters": ["n1:8080", "n2:8080"], "expected_workers": ["n1", "n2", "n3"]},
     "timeout": 1,
     "wait_timeout": 0,
@@ -60,7 +61,8 @@ def readers(dead=(), kafka=KAFKA_OK, spark=None):
             return kafka
 
         @staticmethod
-        def metastore(address, _timeout):
+        def metastore(address, _timeout, ca_file):
+            assert ca_file == "/etc/datalake/tls/ca.crt"
             return alive(address)
 
         @staticmethod
@@ -159,10 +161,14 @@ def test_bad_input_is_refused_before_any_read(run_module):
         {
             "kafka": ["n1"],
             "minio": ["n1:9000"],
-            "galera": {"nodes": ["n1:70000"], "user": "u", "password": "s3cr3t-value"},
+            "galera": {"nodes": ["n1:70000"], "user": "u", "password": "s3cr3t-value", "ca_file": "/nonexistent/ca"},
+            "metastore": ["n1:9083"],
+            "metastore_ca_file": "/nonexistent/metastore-ca",
         },
     )
     assert outcome == "fail"
+    assert "galera.ca_file /nonexistent/ca is not a readable file" in result["msg"]
+    assert "metastore_ca_file /nonexistent/metastore-ca is not a readable file" in result["msg"]
     assert "'n1' is not host:port" in result["msg"] and "'n1:9000' is not an http(s) URL" in result["msg"]
     assert "'n1:70000' is not host:port" in result["msg"] and "s3cr3t-value" not in str(result)
 

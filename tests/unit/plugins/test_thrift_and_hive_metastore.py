@@ -1,16 +1,24 @@
 """The Thrift binary client against a real socket server on loopback that answers like a Hive
-Metastore, and the hive_metastore_info module on top of it."""
+Metastore, in plaintext or over TLS with a certificate made here, and the hive_metastore_info
+module and failover_check's metastore read on top of it."""
 
+import datetime
+import ipaddress
 import socket
+import ssl
 import struct
 import threading
 import time
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from ansible_collections.datalake_fb.platform.plugins.module_utils import thrift_binary as tb
-from ansible_collections.datalake_fb.platform.plugins.module_utils.hive_metastore import HiveMetastore
-from ansible_collections.datalake_fb.platform.plugins.modules import hive_metastore_info
+from ansible_collections.datalake_fb.platform.plugins.module_utils.hive_metastore import HiveMetastore, tls_context
+from ansible_collections.datalake_fb.platform.plugins.modules import failover_check, hive_metastore_info
 
 
 def string(value):
@@ -72,10 +80,12 @@ def answer(method, args, seqid):
 
 
 class FakeMetastore:
-    """Accepts connections on loopback and answers each call as the metastore would."""
+    """Accepts connections on loopback and answers each call as the metastore would (over TLS
+    with a server ssl.SSLContext)."""
 
-    def __init__(self, respond=answer):
+    def __init__(self, respond=answer, tls=None):
         self.respond = respond
+        self.tls = tls
         self.calls = []
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
@@ -90,6 +100,12 @@ class FakeMetastore:
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _handle(self, conn):
+        if self.tls is not None:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except OSError:  # a plaintext client, or one that refused the certificate
+                conn.close()
+                return
         reader = tb.Reader(conn.recv)
         with conn:
             while True:
@@ -111,6 +127,49 @@ class FakeMetastore:
 @pytest.fixture
 def metastore():
     server = FakeMetastore()
+    yield server
+    server.close()
+
+
+def certificate(subject, issuer_name, issuer_key, public_key, sans=(), ca=False):
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name)]))
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """A CA, a server certificate it signed for 127.0.0.1 only, and an unrelated CA."""
+    files = tmp_path_factory.mktemp("pki")
+    ca_key, other_key, server_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    (files / "ca.crt").write_bytes(certificate("test CA", "test CA", ca_key, ca_key.public_key(), ca=True))
+    (files / "other-ca.crt").write_bytes(certificate("other", "other", other_key, other_key.public_key(), ca=True))
+    san = [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    (files / "server.crt").write_bytes(certificate("metastore", "test CA", ca_key, server_key.public_key(), san))
+    (files / "server.key").write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return files
+
+
+@pytest.fixture
+def tls_metastore(pki):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pki / "server.crt", pki / "server.key")
+    server = FakeMetastore(tls=context)
     yield server
     server.close()
 
@@ -204,3 +263,42 @@ def test_module_fails_clearly(metastore, run_module):
     assert outcome == "fail" and "between 1 and 65535" in result["msg"]
     outcome, result = run_module(hive_metastore_info.main, {"table": "vendas"})
     assert outcome == "fail" and "database" in result["msg"]
+
+
+def test_calls_over_tls_check_the_certificate_and_the_name(tls_metastore, pki):
+    with HiveMetastore("127.0.0.1", tls_metastore.port, 5, tls_context(str(pki / "ca.crt"))) as client:
+        assert client.databases() == ["default", "sales"]
+    with (
+        pytest.raises(tb.ThriftError, match=r"TLS with 127\.0\.0\.1:\d+: unable to get local issuer certificate"),
+        HiveMetastore("127.0.0.1", tls_metastore.port, 5, tls_context(str(pki / "other-ca.crt"))),
+    ):
+        pass
+    # the certificate names 127.0.0.1 only
+    with (
+        pytest.raises(tb.ThriftError, match=r"TLS with localhost:\d+: .*mismatch"),
+        HiveMetastore("localhost", tls_metastore.port, 5, tls_context(str(pki / "ca.crt"))),
+    ):
+        pass
+    assert tls_context(None) is None
+
+
+def test_a_plaintext_call_to_a_tls_metastore_gets_no_answer(tls_metastore):
+    with HiveMetastore("127.0.0.1", tls_metastore.port, 5) as client, pytest.raises(tb.ThriftError):
+        client.databases()
+    assert tls_metastore.calls == []
+
+
+def test_module_and_failover_check_read_over_tls(tls_metastore, pki, run_module):
+    ca_file = str(pki / "ca.crt")
+    outcome, result = run_module(
+        hive_metastore_info.main, {"host": "127.0.0.1", "port": tls_metastore.port, "ca_file": ca_file}
+    )
+    assert outcome == "exit" and result["databases"] == ["default", "sales"]
+    outcome, result = run_module(
+        hive_metastore_info.main, {"host": "127.0.0.1", "port": tls_metastore.port, "ca_file": str(pki / "missing")}
+    )
+    assert outcome == "fail" and "cannot use" in result["msg"] and "as a CA certificate" in result["msg"]
+    address = f"127.0.0.1:{tls_metastore.port}"
+    assert failover_check.read_metastore(address, 5, ca_file) is True
+    assert failover_check.read_metastore(address, 5) is False
+    assert failover_check.read_metastore(address, 5, str(pki / "other-ca.crt")) is False
