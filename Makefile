@@ -17,7 +17,7 @@ export ANSIBLE_FORCE_COLOR := 0
 PLAYBOOK := ansible-playbook
 HA := -i inventories/ha
 
-.PHONY: help setup artifacts lab lab-ha destroy-ha rolling-restart-ha test-full molecule-ha-full lab-nodes site validate bench bench-ha bench-iceberg security-audit bench-kafka-tls bench-sql-tls fresh-check destroy test lint unit molecule molecule-default molecule-ha clean
+.PHONY: help setup artifacts lab lab-ha destroy-ha rolling-restart-ha test-full molecule-ha-full lab-nodes site validate bench bench-ha bench-iceberg security-audit bench-kafka-tls bench-sql-tls fresh-check destroy test lint unit sql-authz-test molecule molecule-default molecule-ha clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -79,9 +79,9 @@ fresh-check: setup ## Bootstrap in a debootstrapped minbase chroot (nothing of t
 destroy: setup ## Remove the lab node(s) and network
 	$(PLAYBOOK) playbooks/lab.yml -e lab_state=absent
 
-test: artifacts lint unit molecule ## The test suite CI runs (.ci/run)
+test: artifacts lint unit sql-authz-test molecule ## The test suite CI runs (.ci/run)
 
-test-full: artifacts lint unit molecule-default molecule-ha-full ## Everything: make test with the whole HA sequence (~2 h on 2 cores)
+test-full: artifacts lint unit sql-authz-test molecule-default molecule-ha-full ## Everything: make test with the whole HA sequence (~2 h on 2 cores)
 
 lint: setup ## ansible-lint (production profile), yamllint, ruff
 	yamllint --strict .
@@ -92,6 +92,9 @@ lint: setup ## ansible-lint (production profile), yamllint, ruff
 
 unit: setup ## pytest for plugins and role argument specs (plugin coverage must stay over 80 %)
 	pytest --cov=plugins --cov-report=term-missing:skip-covered --cov-fail-under=80 tests/unit
+
+sql-authz-test: artifacts ## The SQL endpoint's authorization on a local Spark Thrift server: the bypass catalogue, grants, masks
+	pytest -p no:cacheprovider tests/sql_authz
 
 molecule: molecule-default molecule-ha ## Molecule: the single-node stack (with every role's testinfra checks), then the HA cluster
 

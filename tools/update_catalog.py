@@ -74,7 +74,7 @@ GO_BINARIES = {
 SPARK_JARS = "pyspark-3.5.9/deps/jars/"
 JAVA_BUILDS = {
     "sql_security": (
-        "0.1.0",
+        "0.2.0",
         "tools/sql-security/src",
         "spark/pyspark-3.5.9.tar.gz",
         [
@@ -89,6 +89,12 @@ JAVA_BUILDS = {
                 "scala-library-2.12.18.jar",
                 "slf4j-api-2.0.7.jar",
                 "hive-service-rpc-3.1.3.jar",
+                "scala-reflect-2.12.18.jar",
+                "jackson-databind-2.15.2.jar",
+                "jackson-core-2.15.2.jar",
+                "jackson-annotations-2.15.2.jar",
+                "hadoop-client-api-3.3.4.jar",
+                "jsr305-3.0.0.jar",
             )
         ],
     ),

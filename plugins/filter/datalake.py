@@ -445,7 +445,7 @@ def _firewall_open_ports(answer, source_sets):
 def security_audit_findings(report):
     """The security audit's findings and per-check counts from what playbooks/security_audit.yml
     gathered: {nodes: {host: {exposure, firewall, cluster_ports, mariadb_accounts, mariadb_any_host}},
-    clients: {kafka, mariadb, tls, s3, web, sql}} (see the playbook for each part's shape)."""
+    clients: {kafka, mariadb, tls, s3, web, sql, sql_bypass}} (see the playbook for each part's shape)."""
     findings, checks = [], {}
 
     def check(name, passed, where, detail=""):
@@ -501,6 +501,14 @@ def security_audit_findings(report):
             bool(refused),
             sql.get("endpoint", "sql"),
             "" if refused else f"rc {sql.get('rc')}: {sql.get('output', '')[-200:]}",
+        )
+    for attempt in clients.get("sql_bypass") or []:
+        # a bypass attempt passes only when it was refused for the reason the catalogue names
+        check(
+            "sql_bypass_refused",
+            attempt["as_expected"],
+            f"{attempt['endpoint']} as {attempt['user']}",
+            f"{attempt['class']}: {attempt['sql']}: " + ("it ran" if attempt["ok"] else attempt["error"][-200:]),
         )
     for target, version in sorted(clients.get("tls", {}).items()):
         speaks_tls = version.startswith("TLSv1.2") or version.startswith("TLSv1.3")

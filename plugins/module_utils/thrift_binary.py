@@ -1,10 +1,12 @@
 # Copyright: DataLake FB platform engineers
 # Apache License 2.0 (see LICENSE)
 """A minimal Thrift binary-protocol client (unframed, no SASL, plaintext or TLS), enough for
-read-only Hive Metastore calls without a Thrift library on the managed host.
+read-only Hive Metastore calls without a Thrift library on the managed host; and the encoding and
+decoding of any Thrift value, which the HiveServer2 client (hiveserver2.py) frames itself.
 
-Only what the metastore answers needs decoding; every Thrift type is parsed generically, so a
-struct becomes a {field_id: value} dict.
+Every Thrift type is parsed generically, so a struct becomes a {field_id: value} dict. To encode,
+a struct is a list of (field_id, type, value) triples, a map (key_type, value_type, dict) and a
+list or set (element_type, items).
 """
 
 from __future__ import annotations
@@ -39,11 +41,47 @@ def encode_call(method, seqid, string_args=(), mtype=CALL):
     return out + struct.pack("!b", STOP)
 
 
-class Reader:
-    """Decodes Thrift binary values from a byte source with a read(n) method."""
+def encode_value(ttype, value):
+    if ttype in SCALAR_FORMATS:
+        return struct.pack(SCALAR_FORMATS[ttype], int(value) if ttype != DOUBLE else value)
+    if ttype == STRING:
+        data = value if isinstance(value, bytes) else value.encode("utf-8")
+        return struct.pack("!i", len(data)) + data
+    if ttype == STRUCT:
+        return encode_struct(value)
+    if ttype == MAP:
+        key_type, value_type, items = value
+        out = struct.pack("!bbi", key_type, value_type, len(items))
+        for key, item in items.items():
+            out += encode_value(key_type, key) + encode_value(value_type, item)
+        return out
+    if ttype in {SET, LIST}:
+        elem_type, items = value
+        return struct.pack("!bi", elem_type, len(items)) + b"".join(encode_value(elem_type, item) for item in items)
+    raise ThriftError(f"cannot encode Thrift type {ttype}")
 
-    def __init__(self, read):
+
+def encode_struct(fields):
+    """fields: (field_id, type, value) triples; a None value is left out (an unset optional field)."""
+    out = b""
+    for field_id, ttype, value in fields:
+        if value is not None:
+            out += struct.pack("!bh", ttype, field_id) + encode_value(ttype, value)
+    return out + struct.pack("!b", STOP)
+
+
+def encode_message(method, seqid, args, mtype=CALL):
+    """A message whose argument struct is given as (field_id, type, value) triples."""
+    return struct.pack("!I", VERSION_1 | mtype) + encode_string(method) + struct.pack("!i", seqid) + encode_struct(args)
+
+
+class Reader:
+    """Decodes Thrift binary values from a byte source with a read(n) method; with binary=True,
+    strings are returned as bytes (Thrift's binary and string types share one encoding)."""
+
+    def __init__(self, read, binary=False):
         self._read = read
+        self._binary = binary
 
     def _exact(self, size):
         data = b""
@@ -61,7 +99,8 @@ class Reader:
         size = self._unpack("!i")
         if size < 0 or size > 64 * 1024 * 1024:
             raise ThriftError(f"implausible string length {size}: not a Thrift binary reply")
-        return self._exact(size).decode("utf-8", errors="replace")
+        data = self._exact(size)
+        return data if self._binary else data.decode("utf-8", errors="replace")
 
     def read_value(self, ttype):
         if ttype in SCALAR_FORMATS:
@@ -95,10 +134,13 @@ class Reader:
             raise ThriftError(f"bad Thrift message header {header:#x}: is this a Thrift binary endpoint?")
         mtype = header & 0xFF
         name = self.read_string()
+        name = name.decode("utf-8", errors="replace") if isinstance(name, bytes) else name
         reply_seqid = self._unpack("!i")
         body = self.read_struct()
         if mtype == EXCEPTION:
-            raise ThriftError(f"{name} failed on the server: {body.get(1, 'no message')}")
+            message = body.get(1, "no message")
+            message = message.decode("utf-8", errors="replace") if isinstance(message, bytes) else message
+            raise ThriftError(f"{name} failed on the server: {message}")
         if mtype != REPLY or name != method or reply_seqid != seqid:
             raise ThriftError(f"unexpected reply {name!r} (type {mtype}, seqid {reply_seqid}) to {method!r}")
         return body

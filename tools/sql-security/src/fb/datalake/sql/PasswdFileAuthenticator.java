@@ -18,11 +18,14 @@ import org.apache.hive.service.auth.PasswdAuthenticationProvider;
 /**
  * The SQL endpoint's CUSTOM authentication: users and PBKDF2-HMAC-SHA256 hashes from a file the
  * deployment writes (one "user:iterations:salt-base64:hash-base64" per line), re-read when it
- * changes. The file's path is the system property datalake.sql.users.file.
+ * changes. The file's path is the system property datalake.sql.users.file, read once.
  */
 public final class PasswdFileAuthenticator implements PasswdAuthenticationProvider {
   static final String FILE_PROPERTY = "datalake.sql.users.file";
   private static final byte[] UNKNOWN_USER_SALT = new byte[16];
+  // read once, when the first login loads this class: a session may set system properties
+  // (set:system:...) after it has logged in, and must not point later logins at another file
+  private static final Path USERS_FILE = Paths.get(System.getProperty(FILE_PROPERTY, "/etc/spark/sql-users"));
 
   private static final class Entry {
     final int iterations;
@@ -64,7 +67,7 @@ public final class PasswdFileAuthenticator implements PasswdAuthenticationProvid
 
   @Override
   public void Authenticate(String user, String password) throws AuthenticationException {
-    Path file = Paths.get(System.getProperty(FILE_PROPERTY, "/etc/spark/sql-users"));
+    Path file = USERS_FILE;
     Entry entry;
     byte[] candidate;
     try {
