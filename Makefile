@@ -17,7 +17,7 @@ export ANSIBLE_FORCE_COLOR := 0
 PLAYBOOK := ansible-playbook
 HA := -i inventories/ha
 
-.PHONY: help setup artifacts lab lab-ha destroy-ha rolling-restart-ha test-full molecule-ha-full lab-nodes site validate bench bench-ha bench-iceberg security-audit bench-kafka-tls bench-sql-tls fresh-check destroy test lint unit sql-authz-test molecule molecule-default molecule-ha clean
+.PHONY: help setup artifacts lab lab-ha destroy-ha rolling-restart-ha test-full molecule-ha-full lab-nodes site validate bench bench-ha bench-iceberg security-audit bench-kafka-tls bench-sql-tls bench-sql-authz fresh-check destroy test lint unit sql-authz-test molecule molecule-default molecule-ha clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -68,7 +68,10 @@ bench-kafka-tls: setup ## Kafka produce/consume through the TLS and the plaintex
 	$(PLAYBOOK) playbooks/bench_kafka_tls.yml
 
 bench-sql-tls: setup ## The seed's query through the SQL endpoint (TLS, login) and a plaintext twin, same run -> artifacts/results/sql_tls_benchmark.json
-	$(PLAYBOOK) playbooks/bench_sql_tls.yml
+	$(PLAYBOOK) playbooks/bench_sql.yml -e bench_against=tls
+
+bench-sql-authz: setup ## The seed's query (1M, 10M rows) through the SQL endpoint and a twin without the authorization extension -> artifacts/results/sql_authz_benchmark.json
+	$(PLAYBOOK) playbooks/bench_sql.yml -e bench_against=authz
 
 bench-iceberg: setup ## Iceberg benchmarks on the lab: compaction before/after, write and query baseline
 	$(PLAYBOOK) playbooks/bench_iceberg.yml

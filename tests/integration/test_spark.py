@@ -58,3 +58,22 @@ def test_defaults_carry_the_seed_tuning_and_the_catalog(host):
 
 def test_iceberg_runtime_installed(host):
     assert host.file("/opt/spark/extra-jars/iceberg/iceberg-spark-runtime-3.5_2.12-1.12.0.jar").exists
+
+
+def test_sql_endpoint_runs_the_authorization_with_its_policy(host):
+    unit = host.file("/etc/systemd/system/spark-thrift.service").content_string
+    assert "fb.datalake.sql.SqlAuthzExtension" in unit
+    assert "--conf spark.datalake.authz.policy=/etc/spark/sql-authz.json" in unit
+    # the second wall, and no session running as another user
+    for setting in (
+        "spark.sql.runSQLOnFiles=false",
+        "spark.sql.variable.substitute=false",
+        "hive.server2.allow.user.substitution=false",
+    ):
+        assert setting in unit, setting
+    policy = host.file("/etc/spark/sql-authz.json")
+    assert (policy.user, policy.group, policy.mode) == ("root", "spark", 0o640)
+    content = json.loads(policy.content_string)
+    assert content["version"] == 1 and content["admins"] == ["dlfb_admin"]
+    assert content["users"]["analyst_north"]["write_namespaces"] == ["scratch_analyst_north"]
+    assert content["protected_tables"]["sales.orders"] == ["sales_secure.orders"]
