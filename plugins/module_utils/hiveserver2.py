@@ -8,7 +8,6 @@ read their rows or their error, one JVM-less session for many statements.
 
 from __future__ import annotations
 
-import socket
 import ssl
 import struct
 
@@ -22,6 +21,7 @@ from ansible_collections.datalake_fb.platform.plugins.module_utils.thrift_binary
     STRUCT,
     Reader,
     ThriftError,
+    connect,
     encode_message,
 )
 
@@ -97,18 +97,7 @@ class HiveServer2:
         return data
 
     def __enter__(self):
-        try:
-            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
-        except OSError as exc:
-            raise ThriftError(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
-        try:
-            self._sock = self.ssl_context.wrap_socket(sock, server_hostname=self.host)
-        except ssl.SSLCertVerificationError as exc:
-            sock.close()
-            raise ThriftError(f"TLS with {self.host}:{self.port}: {exc.verify_message}") from exc
-        except OSError as exc:
-            sock.close()
-            raise ThriftError(f"TLS with {self.host}:{self.port}: {exc}") from exc
+        self._sock = connect(self.host, self.port, self.timeout, self.ssl_context)
         try:
             self._login()
             self._open()

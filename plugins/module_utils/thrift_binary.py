@@ -146,6 +146,25 @@ class Reader:
         return body
 
 
+def connect(host, port, timeout, ssl_context=None):
+    """A TCP connection, over TLS when given an ssl.SSLContext (the server's name checked as the
+    context says: the host connected to); a ThriftError that says which step failed."""
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError as exc:
+        raise ThriftError(f"cannot connect to {host}:{port}: {exc}") from exc
+    if ssl_context is None:
+        return sock
+    try:
+        return ssl_context.wrap_socket(sock, server_hostname=host)
+    except ssl.SSLCertVerificationError as exc:
+        sock.close()
+        raise ThriftError(f"TLS with {host}:{port}: {exc.verify_message}") from exc
+    except OSError as exc:
+        sock.close()
+        raise ThriftError(f"TLS with {host}:{port}: {exc}") from exc
+
+
 class ThriftClient:
     """One TCP connection to a Thrift binary service; over TLS when given an ssl.SSLContext (the
     server's name checked as the context says: the host connected to)."""
@@ -157,20 +176,7 @@ class ThriftClient:
         self._seqid = 0
 
     def __enter__(self):
-        try:
-            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
-        except OSError as exc:
-            raise ThriftError(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
-        if self.ssl_context is not None:
-            try:
-                sock = self.ssl_context.wrap_socket(sock, server_hostname=self.host)
-            except ssl.SSLCertVerificationError as exc:
-                sock.close()
-                raise ThriftError(f"TLS with {self.host}:{self.port}: {exc.verify_message}") from exc
-            except OSError as exc:
-                sock.close()
-                raise ThriftError(f"TLS with {self.host}:{self.port}: {exc}") from exc
-        self._sock = sock
+        self._sock = connect(self.host, self.port, self.timeout, self.ssl_context)
         return self
 
     @property

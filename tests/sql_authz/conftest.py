@@ -9,9 +9,7 @@ Needs `make artifacts` (the cache) and a JDK; DLFB_CACHE points at the cache as 
 """
 
 import base64
-import datetime
 import hashlib
-import ipaddress
 import json
 import os
 import signal
@@ -24,14 +22,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / ".collections"))
+sys.path.insert(0, str(ROOT))
 
 from ansible_collections.datalake_fb.platform.plugins.filter.sql_authz import sql_authz_policy  # noqa: E402
 from ansible_collections.datalake_fb.platform.plugins.module_utils.hiveserver2 import (  # noqa: E402
@@ -40,6 +36,7 @@ from ansible_collections.datalake_fb.platform.plugins.module_utils.hiveserver2 i
     tls_context,
 )
 from ansible_collections.datalake_fb.platform.plugins.module_utils.thrift_binary import ThriftError  # noqa: E402
+from tests.support.certificates import self_signed  # noqa: E402
 
 CACHE = Path(os.environ.get("DLFB_CACHE", Path.home() / ".cache" / "datalake-fb"))
 ARTIFACTS = CACHE / "artifacts"
@@ -99,24 +96,7 @@ def _spark_home():
 
 def _keystore(directory, password):
     """A self-signed certificate for 127.0.0.1 in a PKCS#12 store (the pki role's shape) and its PEM."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
+    key, cert = self_signed()
     store = pkcs12.serialize_key_and_certificates(
         b"node", key, cert, None, serialization.BestAvailableEncryption(password.encode())
     )

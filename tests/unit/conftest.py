@@ -9,6 +9,8 @@ from ansible.module_utils.testing import patch_module_args
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / ".collections"))
+# tests.support: helpers the test trees share
+sys.path.insert(0, str(ROOT))
 
 
 class ModuleExit(Exception):

@@ -2,18 +2,13 @@
 SASL PLAIN, framed Thrift), and the spark_sql module on top of it. The real endpoint - Spark's
 Thrift server - is tests/sql_authz's."""
 
-import datetime
-import ipaddress
 import socket
 import ssl
 import struct
 import threading
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.datalake_fb.platform.plugins.module_utils import thrift_binary as tb
 from ansible_collections.datalake_fb.platform.plugins.module_utils.hiveserver2 import (
@@ -22,33 +17,20 @@ from ansible_collections.datalake_fb.platform.plugins.module_utils.hiveserver2 i
     tls_context,
 )
 from ansible_collections.datalake_fb.platform.plugins.modules import spark_sql
+from tests.support.certificates import self_signed
 
 USERS = {"analyst": "right-password-1"}
 GUID = bytes(range(16))
 SECRET = b"\xff\x00" * 8
 
 
-def _certificate(tmp_path):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(
+def _certificate(directory):
+    key, cert = self_signed(dns_names=(), hours=1)
+    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
-    return tmp_path / "cert.pem", tmp_path / "key.pem"
+    return directory / "cert.pem", directory / "key.pem"
 
 
 def _status(code=0, message=None):

@@ -60,6 +60,9 @@ final class PlanChecker {
       "ShowTableProperties", "ShowColumns", "ShowPartitions", "DescribeTableCommand", "DescribeColumnCommand",
       "ShowCreateTableCommand", "ShowCreateTableAsSerdeCommand", "ShowTablePropertiesCommand", "ShowColumnsCommand",
       "ShowPartitionsCommand", "ShowTableExtended", "RefreshTable", "RefreshTableCommand");
+  // the v1 commands whose field "table" is the definition of a table they create
+  private static final Set<String> TABLE_DEFINITIONS = Set.of("CreateTableCommand", "CreateDataSourceTableCommand",
+      "CreateDataSourceTableAsSelectCommand", "CreateHiveTableAsSelectCommand", "OptimizedCreateHiveTableAsSelectCommand");
   // the fields of a command that may hold locations or table definitions
   private static final String[] DEFINITION_FIELDS = {"tableSpec", "table", "tableDesc", "location", "storage",
       "properties", "options", "path", "partitionSpecsAndLocs", "parts", "serdeProperties"};
@@ -220,9 +223,7 @@ final class PlanChecker {
     } else if (kind.equals("CreateTable") || kind.equals("CreateTableAsSelect") || kind.equals("ReplaceTable")
         || kind.equals("ReplaceTableAsSelect") || kind.equals("CreateIcebergView")) {
       requireWrite(target(plan), kind);
-    } else if (kind.equals("CreateTableCommand") || kind.equals("CreateDataSourceTableCommand")
-        || kind.equals("CreateDataSourceTableAsSelectCommand") || kind.equals("CreateHiveTableAsSelectCommand")
-        || kind.equals("OptimizedCreateHiveTableAsSelectCommand")) {
+    } else if (TABLE_DEFINITIONS.contains(kind)) {
       Object table = Scala.field(plan, "table") != null ? Scala.field(plan, "table") : Scala.field(plan, "tableDesc");
       requireWrite(objects.ref(((CatalogTable) table).identifier()), kind);
     } else if (kind.equals("CreateTableLikeCommand")) {
@@ -360,7 +361,8 @@ final class PlanChecker {
       if (value == null || value instanceof LogicalPlan) {
         continue;
       }
-      if (isExistingTable(kind, field)) {
+      // an INSERT's, a DESCRIBE's, ... table is the stored one: its location is not the user's
+      if (field.equals("table") && !TABLE_DEFINITIONS.contains(kind)) {
         continue;
       }
       for (String location : Locations.of(value)) {
@@ -393,17 +395,6 @@ final class PlanChecker {
         throw subject.denied("write", "the path " + Scala.field(plan, "outputPath"), refusal);
       }
     }
-  }
-
-  // the table of an INSERT or a DESCRIBE is the existing one: its stored location is not the user's
-  private static boolean isExistingTable(String kind, String field) {
-    return field.equals("table") && (kind.startsWith("Insert") || kind.startsWith("Describe") || kind.startsWith("Show")
-        || kind.startsWith("Analyze") || kind.startsWith("Truncate") || kind.startsWith("Refresh")
-        || kind.startsWith("Cache") || kind.startsWith("Uncache") || kind.equals("AppendData")
-        || kind.startsWith("Overwrite") || kind.equals("ReplaceData") || kind.equals("WriteDelta") || kind.equals("LoadDataCommand")
-        || kind.equals("CreateOrReplaceBranch") || kind.equals("CreateOrReplaceTag") || kind.equals("DropBranch")
-        || kind.equals("DropTag") || kind.endsWith("PartitionField") || kind.endsWith("IdentifierFields")
-        || kind.equals("SetWriteDistributionAndOrdering"));
   }
 
   private static Object providerOf(LogicalPlan plan) {

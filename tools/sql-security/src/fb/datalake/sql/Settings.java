@@ -67,8 +67,7 @@ final class Settings {
    * Refuses every statement of a session whose settings differ from the server's in a key the
    * user may not set: a security setting, or any key a user who is not an admin has no grant for.
    */
-  static void checkSession(Subject subject) {
-    Map<String, String> server = serverSettings(subject.session);
+  static void checkSession(Subject subject, Map<String, String> server) {
     Map<String, String> settings = Scala.map(subject.session.sessionState().conf().getAllConfs());
     for (Map.Entry<String, String> setting : settings.entrySet()) {
       String key = setting.getKey();

@@ -41,8 +41,12 @@ public final class SqlAuthzExtension extends AbstractFunction1<SparkSessionExten
         return new AbstractFunction1<LogicalPlan, BoxedUnit>() {
           @Override
           public BoxedUnit apply(LogicalPlan plan) {
-            if (!checkedAlone()) {
-              Subject subject = Subject.current(session);
+            // Spark also checks parts of a plan alone (a view's body while it resolves the view,
+            // each subquery): the statement's whole plan, which holds them under their View node
+            // or expression, is checked anyway - with the context (a secure view) they need
+            Subject.Frames frames = Subject.Frames.now();
+            if (!frames.partAlone) {
+              Subject subject = Subject.current(session, frames);
               if (!subject.internal) {
                 new PlanChecker(subject).check(plan);
               }
@@ -55,14 +59,4 @@ public final class SqlAuthzExtension extends AbstractFunction1<SparkSessionExten
     return BoxedUnit.UNIT;
   }
 
-  /**
-   * Spark also runs check rules on parts of a plan alone: a view's body while it resolves the
-   * view, and each subquery. The statement's whole plan, which holds those parts under their
-   * View node or expression, is checked anyway - with the context (a secure view) they need.
-   */
-  static boolean checkedAlone() {
-    return StackWalker.getInstance().walk(frames -> frames.anyMatch(
-        f -> f.getMethodName().endsWith("resolveViews") && f.getClassName().contains("ResolveRelations")
-            || f.getMethodName().equals("checkSubqueryExpression")));
-  }
 }

@@ -34,6 +34,7 @@ final class StatementGuard implements ParserInterface {
 
   private final SparkSession session;
   private final ParserInterface delegate;
+  private Map<String, String> serverSettings;
 
   StatementGuard(SparkSession session, ParserInterface delegate) {
     this.session = session;
@@ -42,21 +43,27 @@ final class StatementGuard implements ParserInterface {
 
   @Override
   public LogicalPlan parsePlan(String sqlText) throws ParseException {
-    return checked(sqlText, delegate.parsePlan(sessionChecked(sqlText)));
+    Subject subject = Subject.current(session);
+    Settings.checkSession(subject, serverSettings());
+    return checked(subject, delegate.parsePlan(sqlText));
   }
 
   @Override
   public LogicalPlan parseQuery(String sqlText) throws ParseException {
-    return checked(sqlText, delegate.parseQuery(sessionChecked(sqlText)));
-  }
-
-  private String sessionChecked(String sqlText) {
-    Settings.checkSession(Subject.current(session));
-    return sqlText;
-  }
-
-  private LogicalPlan checked(String sqlText, LogicalPlan plan) {
     Subject subject = Subject.current(session);
+    Settings.checkSession(subject, serverSettings());
+    return checked(subject, delegate.parseQuery(sqlText));
+  }
+
+  // the server's settings do not change while it runs: read once per session
+  private Map<String, String> serverSettings() {
+    if (serverSettings == null) {
+      serverSettings = Settings.serverSettings(session);
+    }
+    return serverSettings;
+  }
+
+  private LogicalPlan checked(Subject subject, LogicalPlan plan) {
     forEachNode(plan, node -> {
       if (node instanceof UnresolvedRelation) {
         List<String> parts = Scala.strings(((UnresolvedRelation) node).multipartIdentifier());

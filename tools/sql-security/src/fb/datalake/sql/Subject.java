@@ -39,32 +39,54 @@ final class Subject {
     this.grants = policy.grants(user);
   }
 
+  /** What the current thread's stack says about the work it does (one walk). */
+  static final class Frames {
+    /** A client's statement (the Thrift server's operation) is running on this thread. */
+    boolean clientStatement;
+    /** A procedure runs (its CALL was checked before it ran): the queries it makes are its own. */
+    boolean procedure;
+    /** Spark checks part of a plan alone: a view's body while it resolves it, or a subquery. */
+    boolean partAlone;
+
+    static Frames now() {
+      Frames frames = new Frames();
+      StackWalker.getInstance().forEach(f -> {
+        String type = f.getClassName();
+        frames.clientStatement |= type.endsWith("thriftserver.SparkExecuteStatementOperation");
+        frames.procedure |= type.endsWith(".CallExec");
+        frames.partAlone |= f.getMethodName().endsWith("resolveViews") && type.contains("ResolveRelations")
+            || f.getMethodName().equals("checkSubqueryExpression");
+      });
+      return frames;
+    }
+  }
+
   /**
    * Who runs the statement being parsed or analyzed: the Thrift server sets the session's user
    * before it parses a client's statement. Without one, the work is the server's own (a
    * procedure's worker threads, start-up) - unless a client statement is running on this thread,
-   * which must never lack its user: that fails closed. Queries a running procedure makes are its
-   * own too.
+   * which must never lack its user: that fails closed. frames: the thread's stack when a check
+   * must also know whether a procedure's own queries are running (null: not asked, and the stack
+   * is walked only for a thread without a user).
    */
-  static Subject current(SparkSession session) {
+  static Subject current(SparkSession session, Frames frames) {
     String user = CurrentUserContext$.MODULE$.CURRENT_USER().get();
     AuthzPolicy policy = AuthzPolicy.load(session.sparkContext().getConf().get("spark.datalake.authz.policy", ""));
     if (!policy.loaded()) {
       throw new SecurityException(policy.error);
     }
-    boolean[] stack = new boolean[2];
-    StackWalker.getInstance().forEach(f -> {
-      stack[0] |= f.getClassName().endsWith("thriftserver.SparkExecuteStatementOperation");
-      stack[1] |= f.getClassName().endsWith(".CallExec");
-    });
-    // a procedure's own queries: the CALL was checked before it ran
-    if (stack[1]) {
+    if (frames != null && frames.procedure) {
       return new Subject(user == null ? "(server)" : user, policy, session, true);
     }
     if (user == null) {
-      return stack[0] ? new Subject("(no user)", policy, session, false) : new Subject("(server)", policy, session, true);
+      boolean clientStatement = (frames != null ? frames : Frames.now()).clientStatement;
+      return clientStatement ? new Subject("(no user)", policy, session, false) : new Subject("(server)", policy, session, true);
     }
     return new Subject(user, policy, session, false);
+  }
+
+  static Subject current(SparkSession session) {
+    return current(session, null);
   }
 
   AccessDenied denied(String action, String object, String reason) {
