@@ -1,11 +1,13 @@
 # Copyright: DataLake FB platform engineers
 # Apache License 2.0 (see LICENSE)
-"""The Spark driver program of the iceberg_maintenance module.
+"""The maintenance driver of the iceberg_maintenance module, on one of two SQL engines.
 
-The module writes this file, the planner (iceberg_maintenance.py) and a request (JSON) into a
-work directory on the Spark client node and runs `spark-submit iceberg_spark_driver.py` there, so
-the work runs as an ordinary application on the cluster with the node's spark-defaults (master,
-`lakehouse` catalog, S3 credentials). In one Spark session the driver:
+As a Spark program: the module writes this file, the planner (iceberg_maintenance.py) and a
+request (JSON) into a work directory on the Spark client node and runs `spark-submit
+iceberg_spark_driver.py` there, so the work runs as an ordinary application on the cluster with
+the node's spark-defaults (master, `lakehouse` catalog, S3 credentials). Or in the module itself,
+against the SQL endpoint (a running Spark Thrift server: no application to start), through the
+collection's HiveServer2 client. Either way the driver, in one session:
 
 1. checks the input against the live table (it exists; a `where` filter parses and resolves);
 2. reads the metadata tables (files, snapshots, refs, manifests, properties) and plans with the
@@ -50,12 +52,43 @@ def timestamp_literal(epoch_ms):
     return "TIMESTAMP " + sql_string(moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3])
 
 
-class Table:
-    """One Iceberg table of a catalog, read through Spark SQL. Metadata reads are kept until the
-    table is written (forget()), so metrics and plans share them."""
+class SparkSql:
+    """The engine inside a Spark application: rows as dicts."""
 
-    def __init__(self, spark, request):
+    def __init__(self, spark):
         self.spark = spark
+
+    def rows(self, query):
+        return [row.asDict() for row in self.spark.sql(query).collect()]
+
+    def columns(self, query):
+        return self.spark.sql(query).columns
+
+
+class EndpointSql:
+    """The engine behind the SQL endpoint: a HiveServer2 session (module_utils/hiveserver2)."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def rows(self, query):
+        names, rows = self.session.execute(query, max_rows=10_000_000)
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def columns(self, query):
+        return self.session.execute(f"{query} LIMIT 0")[0]
+
+
+def first_value(row):
+    return next(iter(row.values()))
+
+
+class Table:
+    """One Iceberg table of a catalog, read through an engine's SQL. Metadata reads are kept until
+    the table is written (forget()), so metrics and plans share them."""
+
+    def __init__(self, sql, request):
+        self.sql = sql
         self.catalog = request["catalog"]
         self.ident = f"{request['namespace']}.{request['table']}"
         self.name = f"{self.catalog}.{self.ident}"
@@ -70,42 +103,44 @@ class Table:
         return self._read[key]
 
     def rows(self, query):
-        return self.spark.sql(query).collect()
+        return self.sql.rows(query)
 
     def check_exists(self):
-        if not self.spark.catalog.tableExists(self.name):
-            raise InputProblem(f"table {self.name} does not exist")
+        try:
+            self.sql.columns(f"SELECT * FROM {self.name}")
+        except Exception:  # noqa: BLE001 - each engine raises its own "not found"
+            raise InputProblem(f"table {self.name} does not exist") from None
 
     def check_filter(self, where):
         try:
-            self.spark.sql(f"SELECT 1 FROM {self.name} WHERE {where} LIMIT 0").collect()
+            self.rows(f"SELECT 1 FROM {self.name} WHERE {where} LIMIT 0")
         except Exception as error:  # noqa: BLE001 - Spark raises parse and analysis errors of several kinds
             raise InputProblem(f"rewrite_data_files.where {where!r} does not apply to {self.name}: {error}") from None
 
     def _all_data_files(self):
-        columns = self.spark.table(f"{self.name}.files").columns
+        columns = self.sql.columns(f"SELECT * FROM {self.name}.files")
         partition = "concat(spec_id, ':', to_json(partition))" if "partition" in columns else "'unpartitioned'"
         query = (
             f"SELECT file_path AS path, file_size_in_bytes AS size, record_count AS records, {partition} AS partition "
             f"FROM {self.name}.files WHERE content = 0"
         )
-        return [row.asDict() for row in self.rows(query)]
+        return self.rows(query)
 
     def data_files(self, where=None):
         files = self._once("files", self._all_data_files)
         if where:
             # Files that hold a matching row (Iceberg prunes by statistics first, then reads).
-            matching = {row[0] for row in self.rows(f"SELECT DISTINCT _file FROM {self.name} WHERE {where}")}
+            matching = {first_value(row) for row in self.rows(f"SELECT DISTINCT _file FROM {self.name} WHERE {where}")}
             files = [f for f in files if f["path"] in matching]
         return files
 
     def snapshots(self):
         query = f"SELECT snapshot_id, unix_millis(committed_at) AS committed_at_ms FROM {self.name}.snapshots"
-        return self._once("snapshots", lambda: [row.asDict() for row in self.rows(query)])
+        return self._once("snapshots", lambda: self.rows(query))
 
     def refs(self):
         query = f"SELECT name, snapshot_id FROM {self.name}.refs"
-        return self._once("refs", lambda: {row.name: row.snapshot_id for row in self.rows(query)})
+        return self._once("refs", lambda: {row["name"]: row["snapshot_id"] for row in self.rows(query)})
 
     def referenced_snapshots(self):
         return sorted(set(self.refs().values()))
@@ -115,10 +150,10 @@ class Table:
 
     def manifests(self):
         query = f"SELECT path, length FROM {self.name}.manifests WHERE content = 0"
-        return self._once("manifests", lambda: [row.asDict() for row in self.rows(query)])
+        return self._once("manifests", lambda: self.rows(query))
 
     def properties(self):
-        return {row.key: row.value for row in self.rows(f"SHOW TBLPROPERTIES {self.name}")}
+        return {row["key"]: row["value"] for row in self.rows(f"SHOW TBLPROPERTIES {self.name}")}
 
     def metrics(self, small_file_size):
         return dict(
@@ -137,7 +172,7 @@ def call_with_retries(table, procedure, arguments, retries, report):
     for attempt in range(1, retries + 2):
         report["attempts"] = attempt
         try:
-            return dict(report, **table.call(procedure, **arguments)[0].asDict())
+            return dict(report, **table.call(procedure, **arguments)[0])
         except Exception as error:
             text = str(error)
             if attempt > retries or not any(marker in text for marker in CONFLICT_MARKERS):
@@ -168,7 +203,7 @@ def plan(table, request, now_ms):
         found = table.call("remove_orphan_files", older_than=timestamp_literal(cutoff_ms), dry_run="true")
         result["remove_orphan_files"] = {
             "files": len(found),
-            "sample": [row[0] for row in found[:20]],
+            "sample": [first_value(row) for row in found[:20]],
             "cutoff_ms": cutoff_ms,
             "dry_run": options["dry_run"],
         }
@@ -225,8 +260,9 @@ def apply(table, request, the_plan, retries, now_ms):
     return done
 
 
-def run(spark, request, mode, result):
-    table = Table(spark, request)
+def run(sql, request, mode, result):
+    """The whole maintenance of the request on an engine (SparkSql or EndpointSql), into result."""
+    table = Table(sql, request)
     table.check_exists()
     rewrite = request["actions"].get("rewrite_data_files")
     if rewrite and rewrite["where"]:
@@ -260,7 +296,7 @@ def main():
 
         name = f"iceberg-maintenance {request['catalog']}.{request['namespace']}.{request['table']}"
         spark = SparkSession.builder.appName(name).getOrCreate()
-        run(spark, request, args.mode, result)
+        run(SparkSql(spark), request, args.mode, result)
     except InputProblem as problem:
         result["input_error"] = str(problem)
     except Exception:  # noqa: BLE001 - reported to the module, which fails with it

@@ -277,50 +277,71 @@ def test_driver_with_nothing_to_do_calls_nothing():
     assert [name for name, _ in table.calls if name != "forget"] == [] and table.sql == []
 
 
-class FakeSpark:
-    """Answers the driver's metadata queries for a table with 3 small files; counts the queries."""
-
-    class Frame:
-        def __init__(self, rows, columns=()):
-            self._rows, self.columns = rows, list(columns)
-
-        def collect(self):
-            return self._rows
+class FakeEngine:
+    """Answers the driver's metadata queries for a table with 3 small files, as an engine
+    (SparkSql, EndpointSql) does: rows as dicts; counts the queries."""
 
     def __init__(self):
         self.queries = []
-        self.catalog = type("Catalog", (), {"tableExists": staticmethod(lambda name: name == "lakehouse.s.t")})()
 
-    def table(self, name):
-        return self.Frame([], columns=["content", "file_path", "partition"])
+    def columns(self, query):
+        if not query.startswith("SELECT * FROM lakehouse.s.t"):
+            raise RuntimeError(f"TABLE_OR_VIEW_NOT_FOUND: {query}")
+        return ["content", "file_path", "partition"]
 
-    def sql(self, query):
+    def rows(self, query):
         self.queries.append(query)
         if ".files" in query:
-            return self.Frame([Row(path=f"f{i}", size=MB, records=5, partition="p") for i in range(3)])
+            return [{"path": f"f{i}", "size": MB, "records": 5, "partition": "p"} for i in range(3)]
         if ".snapshots" in query:
-            return self.Frame([Row(snapshot_id=7, committed_at_ms=1)])
+            return [{"snapshot_id": 7, "committed_at_ms": 1}]
         if ".refs" in query:
-            return self.Frame([type("Ref", (), {"name": "main", "snapshot_id": 7})()])
+            return [{"name": "main", "snapshot_id": 7}]
         if ".manifests" in query:
-            return self.Frame([Row(path="m1", length=10)])
-        return self.Frame([])
+            return [{"path": "m1", "length": 10}]
+        return []
 
 
 def test_driver_reads_each_metadata_table_once_per_state():
-    spark = FakeSpark()
+    engine = FakeEngine()
     result = {}
     req = request(rewrite_data_files={"target_file_size": "1MB", "min_file_size_ratio": 0.5}, rewrite_manifests={})
-    driver.run(spark, req, "plan", result)
+    driver.run(engine, req, "plan", result)
     assert result["before"]["data_files"] == 3 and result["before"]["current_snapshot_id"] == 7
     assert result["plan"]["rewrite_data_files"]["files"] == 0  # 1 MB files are the target size
     for table in ("files", "snapshots", "refs", "manifests"):
-        assert sum(f"lakehouse.s.t.{table}" in q for q in spark.queries) == 1, (table, spark.queries)
+        assert sum(f"lakehouse.s.t.{table}" in q for q in engine.queries) == 1, (table, engine.queries)
 
 
 def test_driver_reports_an_unknown_table_as_bad_input():
     with pytest.raises(driver.InputProblem, match="does not exist"):
-        driver.run(FakeSpark(), planner.normalize_request({"table": "s.other", "rewrite_data_files": {}}), "plan", {})
+        driver.run(FakeEngine(), planner.normalize_request({"table": "s.other", "rewrite_data_files": {}}), "plan", {})
+
+
+def test_the_engines_give_rows_as_dicts_and_column_names():
+    class Frame:
+        columns = ("name", "snapshot_id")
+
+        def collect(self):
+            return [Row(name="main", snapshot_id=7)]
+
+    spark = type("Spark", (), {"sql": lambda self, query: Frame()})()
+    assert driver.SparkSql(spark).rows("SELECT 1") == [{"name": "main", "snapshot_id": 7}]
+    assert list(driver.SparkSql(spark).columns("SELECT 1")) == ["name", "snapshot_id"]
+
+    class Session:
+        def __init__(self):
+            self.statements = []
+
+        def execute(self, statement, max_rows=1000):
+            self.statements.append(statement)
+            return ["name", "snapshot_id"], [["main", 7]]
+
+    session = Session()
+    endpoint = driver.EndpointSql(session)
+    assert endpoint.rows("SELECT name, snapshot_id FROM t.refs") == [{"name": "main", "snapshot_id": 7}]
+    assert endpoint.columns("SELECT * FROM t.files") == ["name", "snapshot_id"]
+    assert session.statements[-1] == "SELECT * FROM t.files LIMIT 0"
 
 
 def test_a_bounded_run_stops_the_whole_process_group(tmp_path):
@@ -434,3 +455,41 @@ def test_module_fails_on_timeout_and_on_bad_input_before_spark_starts(run_module
             iceberg_maintenance.main, dict({"table": "s.t", "spark_submit": fake_spark.submit}, **bad)
         )
         assert outcome == "fail" and "command" not in seen, (bad, result)
+
+
+class FakeEndpointSession:
+    """A HiveServer2 session to the SQL endpoint that answers like FakeEngine; refuses a wrong login."""
+
+    def __init__(self, host, port, user, password, context, timeout, configuration=None):
+        if password != "admin-password-1":
+            raise iceberg_maintenance.HiveServer2Error("login refused: Error validating the login")
+        self.engine = FakeEngine()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+    def execute(self, statement, max_rows=1000):
+        if statement.endswith(" LIMIT 0") and statement.startswith("SELECT * FROM"):
+            return self.engine.columns(statement[: -len(" LIMIT 0")]), []
+        rows = self.engine.rows(statement)
+        return (list(rows[0]) if rows else []), [list(row.values()) for row in rows]
+
+
+def test_module_runs_on_the_sql_endpoint_without_an_application(run_module, monkeypatch):
+    monkeypatch.setattr(iceberg_maintenance, "HiveServer2", FakeEndpointSession)
+    monkeypatch.setattr(iceberg_maintenance, "tls_context", lambda ca_file: None)
+    endpoint = {"host": "sql", "port": 10000, "user": "dlfb_admin", "password": "admin-password-1", "ca_file": "/ca"}
+    rewrite = {"target_file_size": "4MB", "min_input_files": 2}
+    args = {"table": "s.t", "rewrite_data_files": rewrite, "sql_endpoint": endpoint, "spark_submit": "/nonexistent/x"}
+    outcome, result = run_module(iceberg_maintenance.main, args, check_mode=True)
+    assert outcome == "exit" and result["before"]["data_files"] == 3
+    assert result["plan"]["rewrite_data_files"]["files"] == 3 and result["changed"] is True
+    outcome, result = run_module(iceberg_maintenance.main, dict(args, table="s.other"))
+    assert outcome == "fail" and "does not exist" in result["msg"]
+    outcome, result = run_module(
+        iceberg_maintenance.main, dict(args, sql_endpoint=dict(endpoint, password="wrong-pass-1"))
+    )
+    assert outcome == "fail" and "login refused" in result["error"]
