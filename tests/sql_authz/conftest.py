@@ -170,7 +170,7 @@ def endpoint(tmp_path_factory):
         settable_keys=SPARK_DEFAULTS["spark_sql_settable_keys"],
         security_settings=SPARK_DEFAULTS["spark_sql_security_settings"],
         session_keys=SPARK_VARS["spark_sql_session_keys"],
-        catalogs=["spark_catalog", "lakehouse"],
+        catalogs=["spark_catalog", "lakehouse", "default_iceberg"],
         object_store_schemes=["s3a"],
         table_properties=SPARK_DEFAULTS["spark_sql_table_properties"],
     )

@@ -151,7 +151,7 @@ def parse_args():
     parser.add_argument("--warehouse-prefix", default="s3a://warehouse/")
     # the runs the ledger held after the last validation this controller recorded for the cluster
     parser.add_argument("--expected-runs", type=int, default=0)
-    parser.add_argument("--min-write-rate", type=int, default=10000, help="rows/s the write must reach")
+    parser.add_argument("--min-write-rate", type=int, default=1000, help="rows/s the write must reach")
     parser.add_argument("--output", required=True)
     return parser.parse_args()
 

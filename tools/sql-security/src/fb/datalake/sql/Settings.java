@@ -16,6 +16,18 @@ import scala.Tuple2;
 final class Settings {
   private Settings() {}
 
+  /**
+   * Settings Iceberg itself puts in a session, with their only values: its procedures read tables
+   * through IcebergSource, which registers these catalogs (a Hive catalog on the same metastore,
+   * and the cache of tables being rewritten) in the session that called them.
+   */
+  static final Map<String, String> ICEBERG_SESSION_SETTINGS = Map.of(
+      "spark.sql.catalog.default_iceberg", "org.apache.iceberg.spark.SparkCatalog",
+      "spark.sql.catalog.default_iceberg.type", "hive",
+      "spark.sql.catalog.default_iceberg.default-namespace", "default",
+      "spark.sql.catalog.default_iceberg.cache-enabled", "false",
+      "spark.sql.catalog.default_cache_iceberg", "org.apache.iceberg.spark.SparkCachedTableCatalog");
+
   static void checkSetCommand(Subject subject, LogicalPlan plan) {
     Tuple2<?, ?> kv = (Tuple2<?, ?>) Scala.field(plan, "kv");
     if (kv == null || "-v".equals(kv._1())) {
@@ -71,7 +83,8 @@ final class Settings {
     Map<String, String> settings = Scala.map(subject.session.sessionState().conf().getAllConfs());
     for (Map.Entry<String, String> setting : settings.entrySet()) {
       String key = setting.getKey();
-      if (java.util.Objects.equals(setting.getValue(), server.get(key))) {
+      if (java.util.Objects.equals(setting.getValue(), server.get(key))
+          || setting.getValue() != null && setting.getValue().equals(ICEBERG_SESSION_SETTINGS.get(key))) {
         continue;
       }
       if (subject.policy.sessionKeys.contains(key.toLowerCase(java.util.Locale.ROOT)) || subject.maySet(key)) {
