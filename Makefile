@@ -17,7 +17,7 @@ export ANSIBLE_FORCE_COLOR := 0
 PLAYBOOK := ansible-playbook
 HA := -i inventories/ha
 
-.PHONY: help setup artifacts lab lab-ha destroy-ha rolling-restart-ha test-full molecule-ha-full lab-nodes site validate bench bench-ha bench-iceberg security-audit bench-kafka-tls bench-sql-tls bench-sql-authz fresh-check destroy test lint unit sql-authz-test molecule molecule-default molecule-ha clean
+.PHONY: help setup artifacts lab lab-ha destroy-ha rolling-restart-ha lab-nodes site validate bench bench-ha bench-iceberg security-audit bench-kafka-tls bench-sql-tls bench-sql-authz fresh-check destroy test lint unit sql-authz-test molecule molecule-default molecule-ha clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -84,7 +84,6 @@ destroy: setup ## Remove the lab node(s) and network
 
 test: artifacts lint unit sql-authz-test molecule ## The test suite CI runs (.ci/run)
 
-test-full: artifacts lint unit sql-authz-test molecule-default molecule-ha-full ## Everything: make test with the whole HA sequence (~2 h on 2 cores)
 
 lint: setup ## ansible-lint (production profile), yamllint, ruff
 	yamllint --strict .
@@ -104,11 +103,8 @@ molecule: molecule-default molecule-ha ## Molecule: the single-node stack (with 
 molecule-default: setup
 	molecule test
 
-molecule-ha: setup ## The three-node cluster: bad input, a node lost under load and its return, the VIP's failover, alerts (results in artifacts/results/)
+molecule-ha: setup ## The three-node cluster through every HA check: node and VIP-holder kills under load, re-run, rolling restarts, a stopped rollout, DR, rolling update, add/remove node
 	molecule test -s ha
-
-molecule-ha-full: setup ## The same lab through every HA check: also re-run, rolling restarts, more kills, DR, rolling update, add/remove node
-	DLFB_HA_SIDE_EFFECT=side_effect_full.yml DLFB_HA_VERIFY=verify_full.yml molecule test -s ha
 
 clean: ## Remove generated files in the checkout (not the shared cache)
 	rm -rf .cache artifacts/results .pytest_cache .ruff_cache

@@ -8,7 +8,8 @@ and the seconds they took on the slowest host, and the slowest tasks. Use it on 
   scripts/profile_playbook.py --label single-rerun -- site.yml
   scripts/profile_playbook.py --label ha-cold -- -i inventories/ha site.yml
 
-Results: artifacts/results/profile_<label>.json. The run fails as the playbook does.
+Results: artifacts/results/profile_<label>.json (also each task's runs and seconds summed over the run,
+for shared task files that every role includes). The run fails as the playbook does.
 """
 
 import argparse
@@ -46,6 +47,17 @@ def summarize(report, wall_seconds, top):
             per_role[role]["seconds"] += took
             tasks.append({"task": info["name"], "role": role, "seconds": round(took, 2)})
     tasks.sort(key=lambda t: t["seconds"], reverse=True)
+    # the same task run many times (a shared task file included by every role) adds up
+    by_name = defaultdict(lambda: {"runs": 0, "seconds": 0.0})
+    for task in tasks:
+        entry = by_name[(task["role"], task["task"])]
+        entry["runs"] += 1
+        entry["seconds"] += task["seconds"]
+    repeated = [
+        {"role": role, "task": name, "runs": v["runs"], "seconds": round(v["seconds"], 2)}
+        for (role, name), v in by_name.items()
+    ]
+    repeated.sort(key=lambda t: t["seconds"], reverse=True)
     roles = {name: {"tasks": v["tasks"], "seconds": round(v["seconds"], 1)} for name, v in per_role.items()}
     return {
         "seconds": round(wall_seconds, 1),
@@ -53,6 +65,7 @@ def summarize(report, wall_seconds, top):
         "stats": report.get("stats", {}),
         "per_role": dict(sorted(roles.items(), key=lambda item: item[1]["seconds"], reverse=True)),
         "slowest_tasks": tasks[:top],
+        "costliest_tasks_summed": repeated[:top],
     }
 
 
