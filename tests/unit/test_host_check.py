@@ -1,6 +1,7 @@
 """The shared preflight (common's host_check.yml) refuses port numbers outside 1-65535 before
-anything is written (a broker once got port 99999 into server.properties and a crash loop).
-Runs the real tasks on the controller (localhost) with gathered facts; nothing is changed."""
+anything is written (a broker once got port 99999 into server.properties and a crash loop), and
+services whose memory does not fit the host. Runs the real tasks on the controller (localhost)
+with gathered facts; nothing is changed."""
 
 import json
 import os
@@ -22,12 +23,13 @@ PLAYBOOK = """
       vars:
         common_check_ports: {ports}
         common_check_port_owner: nobody
+        wiring_host_memory: {memory}
 """
 
 
-def run_host_check(tmp_path, ports):
+def run_host_check(tmp_path, ports, memory=None):
     playbook = tmp_path / "host_check.yml"
-    playbook.write_text(PLAYBOOK.format(ports=json.dumps(ports)))
+    playbook.write_text(PLAYBOOK.format(ports=json.dumps(ports), memory=json.dumps(memory or {})))
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
     env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
     result = subprocess.run(
@@ -60,3 +62,10 @@ def test_out_of_range_ports_are_refused_before_anything_changes(tmp_path, ports)
 def test_valid_free_ports_pass(tmp_path):
     returncode, changed, failed = run_host_check(tmp_path, [1, 65535])
     assert returncode == 0 and changed == 0 and failed == []
+
+
+def test_services_larger_than_the_host_are_refused_with_the_ports_problem_too(tmp_path):
+    returncode, changed, failed = run_host_check(tmp_path, [0], {"kafka": "2g", "spark_worker": "100000g"})
+    assert returncode != 0 and changed == 0 and len(failed) == 1
+    assert "kafka=2g, spark_worker=100000g" in failed[0] and "for the OS: lower them." in failed[0]
+    assert "port(s) 0 are not TCP port numbers" in failed[0]
