@@ -2,8 +2,10 @@
 """Regenerate the pinned artifact catalog (roles/artifact_cache/defaults/main/catalog.yml).
 
 Maintainer tool, run by hand when a pin changes: resolves each component's Maven roots with
-`mvn dependency:list` (runtime scope, transitive), downloads what it lists into a scratch local
-repository, and records every file's sha256 next to its Maven Central URL. PyPI files take the
+`mvn dependency:list` (runtime scope, transitive or not), downloads what it lists into a scratch
+local repository, and records every file's sha256 next to its Maven Central URL; single Maven
+files with a classifier or another extension (a plugin archive) are fetched with
+`mvn dependency:get` and recorded the same way. PyPI files take the
 sha256 PyPI publishes; Go modules are pinned by module version (the Go toolchain verifies their
 go.sum hashes when the cache is filled).
 """
@@ -36,6 +38,21 @@ MAVEN_COMPONENTS = {
     # Kafka's command-line tools without their dependencies (Connect, Jetty...): ClusterTool
     # unregisters a removed broker; the core's dependencies cover what it needs
     "kafka_tools": ("4.4.0", ["org.apache.kafka:kafka-tools:4.4.0"], False),
+    # Kafka Connect's distributed worker (org.apache.kafka.connect.cli.ConnectDistributed) for change
+    # data capture. connect-runtime 4.4.0 pulls slf4j-api 1.7.36, so the SLF4J binding is the kafka
+    # component's SLF4J 1 one; Connect logs through log4j2 (and its loggers REST endpoint uses
+    # log4j-core directly), so log4j-core is a root of its own rather than left to the binding's POM.
+    "kafka_connect": (
+        "4.4.0",
+        [
+            "org.apache.kafka:connect-runtime:4.4.0",
+            "org.apache.kafka:connect-json:4.4.0",
+            "org.apache.kafka:connect-transforms:4.4.0",
+            "org.apache.logging.log4j:log4j-slf4j-impl:2.25.5",
+            "org.apache.logging.log4j:log4j-core:2.25.5",
+        ],
+        True,
+    ),
     "iceberg": (
         "1.12.0",
         ["org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.12.0", "org.apache.iceberg:iceberg-aws-bundle:1.12.0"],
@@ -46,6 +63,22 @@ MAVEN_COMPONENTS = {
         ["org.apache.hadoop:hadoop-aws:3.3.4", "com.amazonaws:aws-java-sdk-bundle:1.12.262"],
         False,
     ),
+    # Spark's Kafka source and sink (Structured Streaming), for Spark 3.5.9: 3.5.7 is the newest
+    # spark-sql-kafka-0-10_2.12 on Maven Central (3.5.8 and 3.5.9 are not published), a patch release
+    # of the same 3.5 line. Not transitive: Spark's own jars already carry lz4-java, snappy-java,
+    # zstd-jni, slf4j, jsr305, spark-tags and hadoop-client-runtime, and the other versions of them
+    # kafka-clients asks for would clash on the classpath. kafka-clients 3.4.1 and commons-pool2
+    # 2.11.1 are the versions the 3.5.7 POMs declare; neither is among Spark's jars.
+    "spark_kafka": (
+        "3.5.7",
+        [
+            "org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.7",
+            "org.apache.spark:spark-token-provider-kafka-0-10_2.12:3.5.7",
+            "org.apache.kafka:kafka-clients:3.4.1",
+            "org.apache.commons:commons-pool2:2.11.1",
+        ],
+        False,
+    ),
     "mariadb_jdbc": ("3.5.11", ["org.mariadb.jdbc:mariadb-java-client:3.5.11"], False),
     # the Prometheus JMX exporter java agent (Kafka, the metastores, ZooKeeper)
     "jmx_exporter": ("1.0.1", ["io.prometheus.jmx:jmx_prometheus_javaagent:1.0.1"], False),
@@ -54,6 +87,15 @@ MAVEN_COMPONENTS = {
 # the metastores to it node by node (and an operator can go back to it without a new catalog).
 MAVEN_PREVIOUS = {
     "mariadb_jdbc": ("3.5.10", ["org.mariadb.jdbc:mariadb-java-client:3.5.10"], False),
+}
+# Single Maven files other than a plain jar (a classifier, another extension), taken as they are,
+# without dependencies: component -> (version, "group:artifact:version:classifier:extension").
+MAVEN_FILES = {
+    # Debezium's MariaDB connector as its Kafka Connect plugin archive: one directory,
+    # debezium-connector-mariadb/, holding the connector's jars and the libraries it brings, meant
+    # for Connect's plugin.path (a class loader of its own, which takes org.apache.kafka classes from
+    # the worker, not from the kafka-clients and connect-api jars in it). 3.6.x is not on Maven Central.
+    "debezium_mariadb": ("3.5.0.Final", "io.debezium:debezium-connector-mariadb:3.5.0.Final:plugin:tar.gz"),
 }
 PYPI_FILES = {
     # component: (project, version, filename)
@@ -124,12 +166,58 @@ class IndentedDumper(yaml.SafeDumper):
         return super().increase_indent(flow, False)
 
 
+# .yamllint's line-length limit
+MAX_LINE = 160
+
+
+def allow_long_lines(text: str) -> str:
+    """Exempt from yamllint's line-length rule the lines that cannot be broken (a long URL)."""
+    return "".join(
+        f"{line}  # yamllint disable-line rule:line-length\n" if len(line) > MAX_LINE else f"{line}\n"
+        for line in text.splitlines()
+    )
+
+
 def sha256(path: pathlib.Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def fetch_maven_file(coords: str, repo: pathlib.Path) -> tuple[str, str, str, str, str]:
+    """Download one Maven file, "group:artifact:version:classifier:extension" (classifier may be
+    empty), into the local repository, without its dependencies."""
+    group, artifact, version, classifier, extension = coords.split(":")
+    # dependency:get spells it group:artifact:version:packaging[:classifier]
+    spec = ":".join([group, artifact, version, extension] + ([classifier] if classifier else []))
+    subprocess.run(
+        ["mvn", "-q", "-B", f"-Dmaven.repo.local={repo}", "dependency:get", f"-Dartifact={spec}", "-Dtransitive=false"],
+        check=True,
+    )
+    return group, artifact, version, classifier, extension
+
+
+def maven_entry(
+    component: str,
+    version: str,
+    coords: tuple[str, str, str, str, str],
+    repo: pathlib.Path,
+) -> dict:
+    """The catalog entry of a file in the local repository: (group, artifact, version, classifier, extension)."""
+    group, artifact, art_version, classifier, extension = coords
+    filename = f"{artifact}-{art_version}{'-' + classifier if classifier else ''}.{extension}"
+    rel = f"{group.replace('.', '/')}/{artifact}/{art_version}/{filename}"
+    return {
+        "component": component,
+        "version": version,
+        "name": f"{group}:{artifact}",
+        "file": f"{component}/{filename}",
+        "source": "maven",
+        "url": f"{MAVEN}/{rel}",
+        "sha256": sha256(repo / rel),
+    }
 
 
 def resolve_maven(roots: list[str], transitive: bool, repo: pathlib.Path) -> list[tuple[str, str, str]]:
@@ -179,18 +267,9 @@ def main() -> int:
         repo = pathlib.Path(repo_dir)
         for component, (version, roots, transitive) in [*MAVEN_COMPONENTS.items(), *MAVEN_PREVIOUS.items()]:
             for group, artifact, art_version in resolve_maven(roots, transitive, repo):
-                rel = f"{group.replace('.', '/')}/{artifact}/{art_version}/{artifact}-{art_version}.jar"
-                catalog.append(
-                    {
-                        "component": component,
-                        "version": version,
-                        "name": f"{group}:{artifact}",
-                        "file": f"{component}/{artifact}-{art_version}.jar",
-                        "source": "maven",
-                        "url": f"{MAVEN}/{rel}",
-                        "sha256": sha256(repo / rel),
-                    }
-                )
+                catalog.append(maven_entry(component, version, (group, artifact, art_version, "", "jar"), repo))
+        for component, (version, coords) in MAVEN_FILES.items():
+            catalog.append(maven_entry(component, version, fetch_maven_file(coords, repo), repo))
     for component, (project, version, filename) in PYPI_FILES.items():
         with urllib.request.urlopen(f"https://pypi.org/pypi/{project}/json") as answer:
             release = json.load(answer)["releases"][version]
@@ -239,9 +318,8 @@ def main() -> int:
     )
     target = pathlib.Path(__file__).resolve().parent.parent / "roles/artifact_cache/defaults/main/catalog.yml"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(
-        header + yaml.dump({"artifact_cache_catalog": catalog}, Dumper=IndentedDumper, sort_keys=False, width=150)
-    )
+    text = yaml.dump({"artifact_cache_catalog": catalog}, Dumper=IndentedDumper, sort_keys=False, width=150)
+    target.write_text(header + allow_long_lines(text))
     print(f"{len(catalog)} artifacts written to {target}")
     return 0
 

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: kafka_connector
 short_description: A Kafka Connect connector as code, through the Connect REST API
-version_added: 1.0.0
+version_added: 1.2.0
 description:
   - Creates, updates or deletes one connector of a Kafka Connect cluster (distributed mode) through
     the REST API of any of its workers. The connector's config is made exactly O(config); keys of the

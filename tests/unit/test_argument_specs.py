@@ -23,11 +23,18 @@ def load_own_defaults(role):
 WIRING = load_own_defaults("wiring")
 
 
+def owner_of(name):
+    """The role a shared variable is named after: the longest role prefix (kafka_connect_rest_port is
+    the kafka_connect role's, not the kafka role's)."""
+    owners = [role for role in ROLES if role != "wiring" and name.startswith(f"{role}_")]
+    return max(owners, key=len) if owners else None
+
+
 def load_defaults(role):
     """The role's defaults, with the shared ones the wiring role keeps under its prefix."""
     if role == "wiring":
         return {name: value for name, value in WIRING.items() if name.startswith("wiring_")}
-    shared = {name: value for name, value in WIRING.items() if name.startswith(f"{role}_")}
+    shared = {name: value for name, value in WIRING.items() if owner_of(name) == role}
     return {**load_own_defaults(role), **shared}
 
 
@@ -35,11 +42,11 @@ def test_shared_variables_belong_to_a_role_that_documents_them():
     for name in WIRING:
         if name.startswith("wiring_"):
             continue
-        owners = [role for role in ROLES if role != "wiring" and name.startswith(f"{role}_")]
-        assert owners, f"wiring: {name} is named after no role"
-        _, options = load_options(owners[0])
-        assert name in options, f"wiring: {name} is not documented in {owners[0]}'s argument_specs"
-        assert name not in load_own_defaults(owners[0]), f"{name} is defined in wiring and in {owners[0]}"
+        owner = owner_of(name)
+        assert owner, f"wiring: {name} is named after no role"
+        _, options = load_options(owner)
+        assert name in options, f"wiring: {name} is not documented in {owner}'s argument_specs"
+        assert name not in load_own_defaults(owner), f"{name} is defined in wiring and in {owner}"
 
 
 @pytest.mark.parametrize("role", [r for r in ROLES if r not in ("wiring", "lab", "artifact_cache")])
