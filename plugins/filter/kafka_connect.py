@@ -21,8 +21,9 @@ def connect_not_running(statuses):
         if not tasks:
             problems.append(f"{name}: no task")
         for task in tasks:
-            if task.get("state") != "RUNNING":
-                problems.append(f"{name} task {task.get('id')}: {task.get('state', 'UNKNOWN')} on {task.get('worker_id', '?')}")
+            state = task.get("state", "UNKNOWN")
+            if state != "RUNNING":
+                problems.append(f"{name} task {task.get('id')}: {state} on {task.get('worker_id', '?')}")
     return problems
 
 

@@ -3,9 +3,8 @@
 import importlib.util
 from pathlib import Path
 
-SPEC = importlib.util.spec_from_file_location(
-    "check_connect_properties", Path(__file__).resolve().parents[2] / "roles/kafka_connect/files/check_connect_properties.py"
-)
+CHECKER = Path(__file__).resolve().parents[2] / "roles/kafka_connect/files/check_connect_properties.py"
+SPEC = importlib.util.spec_from_file_location("check_connect_properties", CHECKER)
 check = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(check)
 
@@ -30,7 +29,8 @@ def test_good_settings_pass():
 
 
 def test_a_written_out_login_is_refused():
-    errors = check.problems(GOOD + 'consumer.sasl.jaas.config=ScramLoginModule required password="s3cret";\nssl.key.password=x\n')
+    login = 'consumer.sasl.jaas.config=ScramLoginModule required password="s3cret";\n'
+    errors = check.problems(GOOD + login + "ssl.key.password=x\n")
     assert errors == [
         "line 14: consumer.sasl.jaas.config must be a ${file:...} reference, not the secret itself",
         "line 15: ssl.key.password must be a ${file:...} reference, not the secret itself",

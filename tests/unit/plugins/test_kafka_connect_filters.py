@@ -10,7 +10,9 @@ def status(connector="RUNNING", tasks=(("RUNNING", "10.0.0.1:8083"),)):
     return {
         "status": {
             "connector": {"state": connector, "worker_id": "10.0.0.1:8083"},
-            "tasks": [{"id": number, "state": state, "worker_id": worker} for number, (state, worker) in enumerate(tasks)],
+            "tasks": [
+                {"id": number, "state": state, "worker_id": worker} for number, (state, worker) in enumerate(tasks)
+            ],
         }
     }
 
