@@ -13,6 +13,14 @@ max_file_size (180 %); candidates of one partition form groups of at most max_fi
 bytes; a group is rewritten when it has more than one file and either at least min_input_files
 files or more bytes than the target file size, or when it holds more than max_file_size bytes.
 So the plan is what the procedure will do, and a table with nothing to do gets no new snapshot.
+
+Merge-on-read tables (MERGE, UPDATE, DELETE in format v2) also carry delete files. Which delete
+file applies to which data file follows Iceberg's rules (link_deletes): a data file is also a
+rewrite candidate when at least delete_file_threshold delete files apply to it, or when its
+file-scoped deletes remove at least delete_ratio_threshold of its rows; rewriting it applies its
+deletes. Position delete files are compacted (and those applying to no live data file dropped)
+by rewrite_position_delete_files once the table has min_delete_files of them and a compaction
+would leave fewer.
 """
 
 from __future__ import annotations
@@ -22,11 +30,14 @@ import os
 import re
 import signal
 import subprocess
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
 
 MB = 1024 * 1024
 DEFAULT_TARGET_FILE_SIZE = 512 * MB
 MIN_TARGET_FILE_SIZE = 1 * MB
 DEFAULT_MAX_FILE_GROUP_SIZE = 100 * 1024 * MB
+DEFAULT_DELETE_TARGET_FILE_SIZE = 64 * MB  # Iceberg's write.delete.target-file-size-bytes
 MIN_ORPHAN_AGE_SECONDS = 24 * 3600  # Iceberg refuses younger orphans: they may be in-flight writes
 
 SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": MB, "mb": MB, "g": 1024 * MB, "gb": 1024 * MB}
@@ -37,7 +48,18 @@ SORT_ORDER = re.compile(
     r"(\s*,\s*[A-Za-z_][A-Za-z0-9_.]*(\s+(ASC|DESC))?(\s+NULLS\s+(FIRST|LAST))?)*\s*$",
     re.IGNORECASE,
 )
-ACTIONS = ("properties", "rewrite_data_files", "rewrite_manifests", "expire_snapshots", "remove_orphan_files")
+# In run order: position deletes after the data rewrite, which leaves the deletes it applied dangling.
+ACTIONS = (
+    "properties",
+    "rewrite_data_files",
+    "rewrite_position_delete_files",
+    "rewrite_manifests",
+    "expire_snapshots",
+    "remove_orphan_files",
+)
+# The `content` of a file in Iceberg's metadata tables.
+DATA, POSITION_DELETES, EQUALITY_DELETES = 0, 1, 2
+DELETE_CONTENT = {"position": POSITION_DELETES, "equality": EQUALITY_DELETES}
 
 
 class MaintenanceInputError(ValueError):
@@ -77,18 +99,36 @@ def table_identifier(table):
 
 
 def _positive(value, option, minimum=1):
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)  # extra vars and role variables may arrive as text
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise MaintenanceInputError(f"{option}: {value!r} must be an integer >= {minimum}")
     return value
 
 
-def _rewrite_request(rewrite):
-    target = parse_size(rewrite.get("target_file_size", DEFAULT_TARGET_FILE_SIZE), "target_file_size")
+def _ratio(value, option):
+    try:
+        ratio = None if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        ratio = None
+    if ratio is None or not 0 < ratio <= 1:
+        raise MaintenanceInputError(f"{option}: {value!r} must be a number above 0 and at most 1")
+    return ratio
+
+
+def _target_size(value, option):
+    target = parse_size(value, option)
     if target < MIN_TARGET_FILE_SIZE:
         raise MaintenanceInputError(
-            f"rewrite_data_files.target_file_size: {target} bytes is below 1 MB; such files would make "
-            "the small-file problem worse"
+            f"{option}: {target} bytes is below 1 MB; such files would make the small-file problem worse"
         )
+    return target
+
+
+def _rewrite_request(rewrite):
+    target = _target_size(
+        rewrite.get("target_file_size", DEFAULT_TARGET_FILE_SIZE), "rewrite_data_files.target_file_size"
+    )
     strategy = rewrite.get("strategy", "binpack")
     if strategy not in {"binpack", "sort"}:
         raise MaintenanceInputError(f"rewrite_data_files.strategy: {strategy!r} is not binpack or sort")
@@ -116,6 +156,30 @@ def _rewrite_request(rewrite):
         "max_concurrent_file_group_rewrites": _positive(
             rewrite.get("max_concurrent_file_group_rewrites", 2), "max_concurrent_file_group_rewrites"
         ),
+        "delete_file_threshold": _positive(
+            rewrite.get("delete_file_threshold", 5), "rewrite_data_files.delete_file_threshold"
+        ),
+        "delete_ratio_threshold": _ratio(
+            rewrite.get("delete_ratio_threshold", 0.3), "rewrite_data_files.delete_ratio_threshold"
+        ),
+        "remove_dangling_deletes": bool(rewrite.get("remove_dangling_deletes", True)),
+    }
+
+
+def _position_deletes_request(deletes):
+    option = "rewrite_position_delete_files"
+    target = _target_size(
+        deletes.get("target_file_size", DEFAULT_DELETE_TARGET_FILE_SIZE), f"{option}.target_file_size"
+    )
+    return {
+        "min_delete_files": _positive(deletes.get("min_delete_files", 10), f"{option}.min_delete_files"),
+        "rewrite_all": bool(deletes.get("rewrite_all", True)),
+        "min_input_files": _positive(deletes.get("min_input_files", 5), f"{option}.min_input_files"),
+        "target_file_size": target,
+        # Iceberg's default size range and group size: the planner needs them, the procedure gets none
+        "min_file_size": int(target * 0.75),
+        "max_file_size": int(target * 1.8),
+        "max_file_group_size": DEFAULT_MAX_FILE_GROUP_SIZE,
     }
 
 
@@ -150,6 +214,7 @@ def _expire_request(expire):
 ACTION_REQUESTS = {
     "properties": _properties_request,
     "rewrite_data_files": _rewrite_request,
+    "rewrite_position_delete_files": _position_deletes_request,
     "rewrite_manifests": _manifests_request,
     "expire_snapshots": _expire_request,
     "remove_orphan_files": _orphans_request,
@@ -184,16 +249,87 @@ def plan_properties(current, wanted):
     }
 
 
-def plan_rewrite(files, options):
-    """File groups to rewrite, per Iceberg's size-based rewriter.
+def link_deletes(live_files):
+    """Split a table's live files into data and delete files, linked by Iceberg's rules for which
+    delete file applies to which data file of the same partition (spec and value): a file-scoped
+    position delete (referenced_data_file set; deletion vectors too) to its one data file, another
+    position delete to the data files whose data sequence number is not above its own, an equality
+    delete to those whose number is below its own. Iceberg also prunes by column bounds, which the
+    metadata rows here do not carry, so for deletes that are not file-scoped a count may be higher.
 
-    files: dicts with path, size (bytes) and partition (a hashable key, e.g. its JSON).
-    Returns {groups: [{partition, files, bytes}], files, bytes, partitions}.
+    live_files: dicts with content, path, size, records, partition, referenced_data_file and
+    sequence_number. Returns (data files with `deletes`, the delete files that apply, and
+    `deleted_records`, the rows their file-scoped deletes remove; delete files with `applies_to`,
+    the live data files they apply to - 0 for a dangling one).
+    """
+    data_files = [f for f in live_files if f["content"] == DATA]
+    data_paths = {f["path"] for f in data_files}
+    # sequence numbers per partition, sorted: a bisection counts the older or newer files
+    data_sequences = defaultdict(list)
+    for data_file in data_files:
+        data_sequences[data_file["partition"]].append(data_file["sequence_number"])
+    for sequences in data_sequences.values():
+        sequences.sort()
+    file_scoped = defaultdict(list)
+    position_sequences, equality_sequences = defaultdict(list), defaultdict(list)
+    deletes = []
+    for delete in (f for f in live_files if f["content"] != DATA):
+        sequence, partition_data = delete["sequence_number"], data_sequences.get(delete["partition"], [])
+        if delete["content"] == EQUALITY_DELETES:
+            applies_to = bisect_left(partition_data, sequence)
+            equality_sequences[delete["partition"]].append(sequence)
+        elif delete.get("referenced_data_file"):
+            applies_to = int(delete["referenced_data_file"] in data_paths)
+            file_scoped[delete["referenced_data_file"]].append(delete)
+        else:
+            applies_to = bisect_right(partition_data, sequence)
+            position_sequences[delete["partition"]].append(sequence)
+        deletes.append(dict(delete, applies_to=applies_to))
+    for sequences in (*position_sequences.values(), *equality_sequences.values()):
+        sequences.sort()
+    linked = []
+    for data_file in data_files:
+        sequence = data_file["sequence_number"]
+        positions = position_sequences.get(data_file["partition"], [])
+        equalities = equality_sequences.get(data_file["partition"], [])
+        scoped = file_scoped.get(data_file["path"], [])
+        applying = (
+            len(scoped)
+            + len(positions)
+            - bisect_left(positions, sequence)
+            + len(equalities)
+            - bisect_right(equalities, sequence)
+        )
+        deleted = sum(d["records"] for d in scoped)
+        linked.append(dict(data_file, deletes=applying, deleted_records=deleted))
+    return linked, deletes
+
+
+def _deletes_due(data_file, options):
+    """Iceberg's delete-file-threshold and delete-ratio-threshold (from file-scoped deletes only):
+    the data file is rewritten, its deletes applied, whatever its size."""
+    deletes, records = data_file.get("deletes", 0), data_file.get("records") or 0
+    if not deletes or "delete_file_threshold" not in options:
+        return False
+    deleted = min(data_file.get("deleted_records", 0), records)
+    return deletes >= options["delete_file_threshold"] or (
+        records > 0 and deleted / records >= options["delete_ratio_threshold"]
+    )
+
+
+def plan_rewrite(files, options):
+    """File groups to rewrite, per Iceberg's size-based rewriter (data or position delete files).
+
+    files: dicts with path, size (bytes) and partition (a hashable key, e.g. its JSON); data files
+    may carry deletes and deleted_records (link_deletes), checked against options' delete
+    thresholds when it has them. With options' rewrite_all, every file and group is rewritten.
+    Returns {groups: [{partition, files, bytes}], files, bytes, partitions, files_with_deletes}.
     """
     low, high = options["min_file_size"], options["max_file_size"]
+    rewrite_all = options.get("rewrite_all", False)
     by_partition = {}
     for data_file in files:
-        if data_file["size"] < low or data_file["size"] > high:
+        if rewrite_all or data_file["size"] < low or data_file["size"] > high or _deletes_due(data_file, options):
             by_partition.setdefault(data_file["partition"], []).append(data_file)
     groups = []
     for partition, candidates in sorted(by_partition.items(), key=lambda item: str(item[0])):
@@ -207,17 +343,44 @@ def plan_rewrite(files, options):
         if group:
             groups.append((partition, group, group_bytes))
     selected = [
-        {"partition": partition, "files": len(group), "bytes": size}
+        (partition, group, size)
         for partition, group, size in groups
-        if (len(group) > 1 and (len(group) >= options["min_input_files"] or size > options["target_file_size"]))
+        if rewrite_all
+        or (len(group) > 1 and (len(group) >= options["min_input_files"] or size > options["target_file_size"]))
         or size > options["max_file_size"]
+        or any(_deletes_due(f, options) for f in group)
     ]
     return {
-        "groups": selected,
-        "files": sum(g["files"] for g in selected),
-        "bytes": sum(g["bytes"] for g in selected),
-        "partitions": len({g["partition"] for g in selected}),
+        "groups": [{"partition": partition, "files": len(group), "bytes": size} for partition, group, size in selected],
+        "files": sum(len(group) for _, group, _ in selected),
+        "bytes": sum(size for _, _, size in selected),
+        "partitions": len({partition for partition, _, _ in selected}),
+        # rewriting these applies their deletes
+        "files_with_deletes": sum(1 for _, group, _ in selected for f in group if f.get("deletes")),
     }
+
+
+def plan_position_deletes(delete_files, options, data_rewrite_applies_deletes=False):
+    """What rewrite_position_delete_files does: it compacts position delete files and drops the
+    dangling ones (applying to no live data file). Planned once the table has min_delete_files of
+    them and a compaction would leave fewer - there are dangling ones, or several for one data file
+    (or partition), or the data rewrite planned first applies deletes and so leaves them dangling -
+    so a compacted table is not rewritten again on every run.
+
+    delete_files: from link_deletes. Returns plan_rewrite's figures with live_files, dangling and
+    removable (the files a compaction takes out, as far as the metadata shows).
+    """
+    position = [d for d in delete_files if d["content"] == POSITION_DELETES]
+    applying = [d for d in position if d["applies_to"]]
+    # a compaction writes about one file per data file for file-scoped deletes, one per partition for others
+    outputs = {d.get("referenced_data_file") or ("partition", d["partition"]) for d in applying}
+    figures = {
+        "live_files": len(position),
+        "dangling": len(position) - len(applying),
+        "removable": len(position) - len(outputs),
+    }
+    due = len(position) >= options["min_delete_files"] and (figures["removable"] or data_rewrite_applies_deletes)
+    return dict(plan_rewrite(position if due else [], options), **figures)
 
 
 def plan_expire(snapshots, referenced, now_ms, options):
@@ -241,10 +404,15 @@ def plan_manifests(manifests, options):
     return {"manifests": count if count >= options["min_manifests"] else 0, "current": count}
 
 
-def table_metrics(files, snapshots, manifests, small_file_size):
-    """The figures reported before and after: data files, bytes, average size, small-file ratio."""
+def table_metrics(files, snapshots, manifests, small_file_size, delete_files=()):
+    """The figures reported before and after: data files, bytes, average size, small-file ratio;
+    live delete files and bytes by content, dangling ones, data files that deletes apply to."""
     sizes = [f["size"] for f in files]
     small = sum(1 for size in sizes if size < small_file_size)
+    deletes = {}
+    for name, content in DELETE_CONTENT.items():
+        delete_sizes = [d["size"] for d in delete_files if d["content"] == content]
+        deletes[f"{name}_delete_files"], deletes[f"{name}_delete_bytes"] = len(delete_sizes), sum(delete_sizes)
     return {
         "data_files": len(sizes),
         "total_bytes": sum(sizes),
@@ -254,6 +422,9 @@ def table_metrics(files, snapshots, manifests, small_file_size):
         "small_file_ratio": round(small / len(sizes), 4) if sizes else 0.0,
         "snapshots": len(snapshots),
         "manifests": len(manifests),
+        **deletes,
+        "dangling_delete_files": sum(1 for d in delete_files if d.get("applies_to") == 0),
+        "data_files_with_deletes": sum(1 for f in files if f.get("deletes")),
     }
 
 
@@ -262,6 +433,7 @@ def plan_has_work(plan):
     return bool(
         plan.get("properties")
         or plan.get("rewrite_data_files", {}).get("groups")
+        or plan.get("rewrite_position_delete_files", {}).get("groups")
         or plan.get("rewrite_manifests", {}).get("manifests")
         or plan.get("expire_snapshots", {}).get("snapshots")
         or (plan.get("remove_orphan_files", {}).get("files") and not plan["remove_orphan_files"].get("dry_run"))
@@ -337,10 +509,15 @@ def metrics_report(request, result, ok, now, previous=None):
 
 
 def prometheus_text(report):
-    """The run as Prometheus text-format samples, for node exporter's textfile collector."""
-    label = '{table="' + report["table"] + '"}'
+    """The run as Prometheus text-format samples, for node exporter's textfile collector. A value
+    is a number, or {content: number} for one sample per kind of delete file."""
+    table = report["table"]
     actions = report.get("actions") or {}
     after = report.get("after") or {}
+
+    def by_content(figure):
+        return {name: after.get(f"{name}_{figure}") for name in DELETE_CONTENT}
+
     samples = [
         ("iceberg_maintenance_success", "1 if the last run succeeded", int(report["ok"])),
         ("iceberg_maintenance_last_run_timestamp_seconds", "end of the last run", report["finished_at"]),
@@ -361,17 +538,45 @@ def prometheus_text(report):
             "orphan files removed by the last run",
             actions.get("remove_orphan_files", {}).get("removed", 0),
         ),
+        (
+            "iceberg_maintenance_rewritten_delete_files",
+            "position delete files compacted or dropped by the last run",
+            actions.get("rewrite_position_delete_files", {}).get("rewritten_delete_files_count", 0),
+        ),
+        (
+            "iceberg_maintenance_dangling_deletes_removed",
+            "dangling delete files removed by the last run's data rewrite",
+            actions.get("rewrite_data_files", {}).get("removed_delete_files_count", 0),
+        ),
         ("iceberg_table_data_files", "data files after the last run", after.get("data_files")),
         ("iceberg_table_bytes", "data bytes after the last run", after.get("total_bytes")),
         ("iceberg_table_small_file_ratio", "share of files under the rewrite threshold", after.get("small_file_ratio")),
         ("iceberg_table_snapshots", "snapshots after the last run", after.get("snapshots")),
         ("iceberg_table_manifests", "data manifests after the last run", after.get("manifests")),
+        ("iceberg_table_delete_files", "live delete files after the last run", by_content("delete_files")),
+        ("iceberg_table_delete_file_bytes", "live delete file bytes after the last run", by_content("delete_bytes")),
+        (
+            "iceberg_table_dangling_delete_files",
+            "live delete files that apply to no data file, after the last run",
+            after.get("dangling_delete_files"),
+        ),
+        (
+            "iceberg_table_data_files_with_deletes",
+            "data files that delete files apply to, after the last run",
+            after.get("data_files_with_deletes"),
+        ),
     ]
     lines = []
     for name, help_text, value in samples:
-        if value is None:
-            continue
-        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name}{label} {value}"]
+        per_content = value if isinstance(value, dict) else {None: value}
+        series = [
+            (f'{{table="{table}"' + (f',content="{content}"' if content else "") + "}", number)
+            for content, number in per_content.items()
+            if number is not None
+        ]
+        if series:
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+            lines += [f"{name}{labels} {number}" for labels, number in series]
     return "\n".join(lines) + "\n"
 
 

@@ -10,11 +10,11 @@ against the SQL endpoint (a running Spark Thrift server: no application to start
 collection's HiveServer2 client. Either way the driver, in one session:
 
 1. checks the input against the live table (it exists; a `where` filter parses and resolves);
-2. reads the metadata tables (files, snapshots, refs, manifests, properties) and plans with the
-   planner - the same functions the unit tests cover;
+2. reads the metadata tables (entries - the live data and delete files -, snapshots, refs,
+   manifests, properties) and plans with the planner - the same functions the unit tests cover;
 3. in `apply` mode only, calls Iceberg's procedures for the work the plan found, in a safe order
-   (properties, rewrite_data_files, rewrite_manifests, expire_snapshots, remove_orphan_files),
-   retrying commit conflicts with concurrent writers;
+   (properties, rewrite_data_files, rewrite_position_delete_files, rewrite_manifests,
+   expire_snapshots, remove_orphan_files), retrying commit conflicts with concurrent writers;
 4. reads the metrics again and writes everything as JSON to --output.
 
 `plan` mode only reads (orphan files are listed with the procedure's dry run): the table's
@@ -117,17 +117,31 @@ class Table:
         except Exception as error:  # noqa: BLE001 - Spark raises parse and analysis errors of several kinds
             raise InputProblem(f"rewrite_data_files.where {where!r} does not apply to {self.name}: {error}") from None
 
-    def _all_data_files(self):
-        columns = self.sql.columns(f"SELECT * FROM {self.name}.files")
-        partition = "concat(spec_id, ':', to_json(partition))" if "partition" in columns else "'unpartitioned'"
-        query = (
-            f"SELECT file_path AS path, file_size_in_bytes AS size, record_count AS records, {partition} AS partition "
-            f"FROM {self.name}.files WHERE content = 0"
+    def _live_files(self):
+        """(data files, delete files) of the current snapshot, linked (planner.link_deletes). The
+        entries table, not files: linking needs each file's data sequence number."""
+        file = "data_file"
+        columns = self.sql.columns(f"SELECT {file}.* FROM {self.name}.entries")
+        partition = (
+            f"concat({file}.spec_id, ':', to_json({file}.partition))" if "partition" in columns else "'unpartitioned'"
         )
-        return self.rows(query)
+        # a deletion vector (format v3) is a slice of a Puffin file: count its own bytes
+        size = f"{file}.file_size_in_bytes"
+        if "content_size_in_bytes" in columns:
+            size = f"coalesce({file}.content_size_in_bytes, {size})"
+        referenced = f"{file}.referenced_data_file" if "referenced_data_file" in columns else "CAST(NULL AS STRING)"
+        query = (
+            f"SELECT {file}.content AS content, {file}.file_path AS path, {size} AS size, "
+            f"{file}.record_count AS records, {partition} AS partition, {referenced} AS referenced_data_file, "
+            f"coalesce(sequence_number, 0) AS sequence_number FROM {self.name}.entries WHERE status < 2"
+        )
+        return planner.link_deletes(self.rows(query))
+
+    def delete_files(self):
+        return self._once("files", self._live_files)[1]
 
     def data_files(self, where=None):
-        files = self._once("files", self._all_data_files)
+        files = self._once("files", self._live_files)[0]
         if where:
             # Files that hold a matching row (Iceberg prunes by statistics first, then reads).
             matching = {first_value(row) for row in self.rows(f"SELECT DISTINCT _file FROM {self.name} WHERE {where}")}
@@ -157,7 +171,9 @@ class Table:
 
     def metrics(self, small_file_size):
         return dict(
-            planner.table_metrics(self.data_files(), self.snapshots(), self.manifests(), small_file_size),
+            planner.table_metrics(
+                self.data_files(), self.snapshots(), self.manifests(), small_file_size, self.delete_files()
+            ),
             current_snapshot_id=self.current_snapshot(),
         )
 
@@ -191,6 +207,11 @@ def plan(table, request, now_ms):
     if "rewrite_data_files" in actions:
         options = actions["rewrite_data_files"]
         result["rewrite_data_files"] = planner.plan_rewrite(table.data_files(options["where"]), options)
+    if "rewrite_position_delete_files" in actions:
+        applies_deletes = bool(result.get("rewrite_data_files", {}).get("files_with_deletes"))
+        result["rewrite_position_delete_files"] = planner.plan_position_deletes(
+            table.delete_files(), actions["rewrite_position_delete_files"], applies_deletes
+        )
     if "rewrite_manifests" in actions:
         result["rewrite_manifests"] = planner.plan_manifests(table.manifests(), actions["rewrite_manifests"])
     if "expire_snapshots" in actions:
@@ -210,18 +231,41 @@ def plan(table, request, now_ms):
     return result
 
 
-def rewrite_options(options):
-    pairs = {
-        "target-file-size-bytes": options["target_file_size"],
-        "min-file-size-bytes": options["min_file_size"],
-        "max-file-size-bytes": options["max_file_size"],
-        "min-input-files": options["min_input_files"],
-        "max-file-group-size-bytes": options["max_file_group_size"],
-        "partial-progress.enabled": str(options["partial_progress"]).lower(),
-        "partial-progress.max-commits": options["max_commits"],
-        "max-concurrent-file-group-rewrites": options["max_concurrent_file_group_rewrites"],
-    }
+def sql_map(pairs):
+    """A Spark SQL map(...) of string keys and values: the procedures' `options` argument."""
     return "map(" + ", ".join(f"{sql_string(k)}, {sql_string(v)}" for k, v in pairs.items()) + ")"
+
+
+def sql_bool(value):
+    return str(bool(value)).lower()
+
+
+def rewrite_options(options):
+    return sql_map(
+        {
+            "target-file-size-bytes": options["target_file_size"],
+            "min-file-size-bytes": options["min_file_size"],
+            "max-file-size-bytes": options["max_file_size"],
+            "min-input-files": options["min_input_files"],
+            "max-file-group-size-bytes": options["max_file_group_size"],
+            "partial-progress.enabled": sql_bool(options["partial_progress"]),
+            "partial-progress.max-commits": options["max_commits"],
+            "max-concurrent-file-group-rewrites": options["max_concurrent_file_group_rewrites"],
+            "delete-file-threshold": options["delete_file_threshold"],
+            "delete-ratio-threshold": options["delete_ratio_threshold"],
+            "remove-dangling-deletes": sql_bool(options["remove_dangling_deletes"]),
+        }
+    )
+
+
+def position_delete_options(options):
+    return sql_map(
+        {
+            "rewrite-all": sql_bool(options["rewrite_all"]),
+            "min-input-files": options["min_input_files"],
+            "target-file-size-bytes": options["target_file_size"],
+        }
+    )
 
 
 def apply(table, request, the_plan, retries, now_ms):
@@ -241,6 +285,18 @@ def apply(table, request, the_plan, retries, now_ms):
         if options["where"]:
             arguments["where"] = sql_string(options["where"])
         done["rewrite_data_files"] = call_with_retries(table, "rewrite_data_files", arguments, retries, {})
+    if the_plan.get("rewrite_position_delete_files", {}).get("groups"):
+        # planned again after a data rewrite: it applied deletes (now dangling) or removed them
+        if "rewrite_data_files" in done:
+            table.forget()
+        options = actions["rewrite_position_delete_files"]
+        again = planner.plan_position_deletes(table.delete_files(), options)
+        if again["groups"]:
+            report = {"planned_files": again["files"], "dangling": again["dangling"]}
+            arguments = {"options": position_delete_options(options)}
+            done["rewrite_position_delete_files"] = call_with_retries(
+                table, "rewrite_position_delete_files", arguments, retries, report
+            )
     if the_plan.get("rewrite_manifests", {}).get("manifests"):
         arguments = {"use_caching": "false"}
         done["rewrite_manifests"] = call_with_retries(table, "rewrite_manifests", arguments, retries, {})

@@ -11,16 +11,21 @@ short_description: Compact, clean up and tune an Apache Iceberg table through Sp
 version_added: 1.1.0
 description:
   - Maintains one Iceberg table of a Spark catalog with Iceberg's own procedures -
-    C(rewrite_data_files) (binpack or sort), C(rewrite_manifests), C(expire_snapshots),
-    C(remove_orphan_files) - and sets table properties.
+    C(rewrite_data_files) (binpack or sort), C(rewrite_position_delete_files), C(rewrite_manifests),
+    C(expire_snapshots), C(remove_orphan_files) - and sets table properties.
   - Runs on a Spark client node as an ordinary Spark application (C(spark-submit) of a driver program
     that ships with the module), so it uses the node's C(spark-defaults.conf) - the standalone master,
     the catalog, the S3 credentials. Or, with O(sql_endpoint), on the SQL endpoint - the same driver runs
     in the module and sends its statements to the running Spark Thrift server, so no application starts
     (seconds instead of the half minute an application takes to start).
-  - The work is planned first from the table's metadata tables (C(files), C(snapshots), C(refs),
+  - The work is planned first from the table's metadata tables (C(entries), C(snapshots), C(refs),
     C(manifests)) with the same rules as Iceberg's size-based rewriter; a procedure is called only for
     work the plan found, so a table with nothing to do gets no new snapshot and C(changed=false).
+  - Merge-on-read tables (written by MERGE, UPDATE or DELETE) carry position (or equality) delete files.
+    The plan links them to the data files they apply to - a data file with at least
+    O(rewrite_data_files.delete_file_threshold) of them is rewritten with its deletes applied - and
+    compacts the position delete files with O(rewrite_position_delete_files) once there are many, dropping
+    the dangling ones (those that apply to no live data file any more).
   - Check mode plans only (orphans are listed with the procedure's dry run); nothing is written and the
     table's current snapshot is unchanged.
   - Bad input (an unknown table, a C(where) that does not parse, a target size under 1 MB, orphans younger
@@ -92,6 +97,58 @@ options:
         description: File groups rewritten at once.
         type: int
         default: 2
+      delete_file_threshold:
+        description:
+          - A data file that at least this many delete files apply to is rewritten (its deletes applied), whatever
+            its size (Iceberg's C(delete-file-threshold)). At least 1.
+        type: int
+        default: 5
+      delete_ratio_threshold:
+        description:
+          - A data file whose file-scoped deletes remove at least this share of its rows is rewritten (Iceberg's
+            C(delete-ratio-threshold)). Above 0, at most 1.
+        type: float
+        default: 0.3
+      remove_dangling_deletes:
+        description:
+          - After the rewrite, remove the delete files that apply to no live data file any more, by sequence number
+            (Iceberg's C(remove-dangling-deletes); one more commit when it finds some).
+        type: bool
+        default: true
+  rewrite_position_delete_files:
+    description:
+      - Compact the position delete files of a merge-on-read table and drop the dangling ones, with Iceberg's
+        C(rewrite_position_delete_files). Runs after O(rewrite_data_files). Omit to skip.
+      - Planned once the table has at least O(rewrite_position_delete_files.min_delete_files) live position delete
+        files and a compaction would leave fewer (dangling ones, several for one data file, or a data rewrite that
+        applies deletes), so a compacted table is not rewritten again.
+    type: dict
+    suboptions:
+      enabled:
+        description: Run this action.
+        type: bool
+        default: true
+      min_delete_files:
+        description: The live position delete files the table needs before they are compacted. At least 1.
+        type: int
+        default: 10
+      rewrite_all:
+        description:
+          - Rewrite every position delete file when the action runs (Iceberg's C(rewrite-all)), so a lone dangling
+            file in a partition goes too. With C(false), Iceberg's size rules and
+            O(rewrite_position_delete_files.min_input_files) choose the files.
+        type: bool
+        default: true
+      min_input_files:
+        description:
+          - Without O(rewrite_position_delete_files.rewrite_all), a partition's small delete files are compacted once
+            there are this many.
+        type: int
+        default: 5
+      target_file_size:
+        description: Target delete file size, bytes or a size such as C(64MB). At least 1 MB.
+        type: raw
+        default: 64MB
   rewrite_manifests:
     description: Rewrite the data manifests (one per partition range) once there are many.
     type: dict
@@ -191,7 +248,8 @@ options:
   textfile_dir:
     description:
       - node exporter's textfile collector directory, for C(iceberg_maintenance_<table>.prom) (success, last run and
-        last success times, files rewritten, table files, small-file ratio, snapshots, manifests). Needs O(metrics_dir).
+        last success times, files rewritten, table files, small-file ratio, snapshots, manifests, live delete files
+        and bytes by content, dangling delete files). Needs O(metrics_dir).
     type: path
 attributes:
   check_mode:
@@ -226,6 +284,20 @@ EXAMPLES = r"""
   become: true
   become_user: spark
 
+- name: Keep a merge-on-read (CDC) table's delete files in check
+  datalake_fb.platform.iceberg_maintenance:
+    table: cdc.orders
+    rewrite_data_files:
+      target_file_size: 128MB
+      delete_file_threshold: 3
+    rewrite_position_delete_files:
+      min_delete_files: 10
+    expire_snapshots:
+      older_than: 2d
+      retain_last: 10
+  become: true
+  become_user: spark
+
 - name: Plan only (check mode) - what would be compacted today
   datalake_fb.platform.iceberg_maintenance:
     table: sales.vendas
@@ -238,12 +310,19 @@ EXAMPLES = r"""
 
 RETURN = r"""
 plan:
-  description: What each enabled action found to do (groups, files, bytes, snapshots, manifests, orphans).
+  description:
+    - What each enabled action found to do (groups, files, bytes, snapshots, manifests, orphans).
+    - C(rewrite_data_files.files_with_deletes) is the planned data files whose deletes the rewrite applies.
+      C(rewrite_position_delete_files) has the table's C(live_files), the C(dangling) ones and the C(removable)
+      ones (what a compaction takes out) besides the groups it would rewrite.
   returned: always
   type: dict
   sample:
     rewrite_data_files: {groups: [{partition: "0:{\"department\":\"sales\"}", files: 120, bytes: 1048576}],
-                         files: 600, bytes: 5242880, partitions: 5}
+                         files: 600, bytes: 5242880, partitions: 5, files_with_deletes: 0}
+    rewrite_position_delete_files: {live_files: 100, dangling: 100, removable: 100, files: 100, bytes: 160000,
+                                    partitions: 1, files_with_deletes: 0,
+                                    groups: [{partition: "unpartitioned", files: 100, bytes: 160000}]}
     expire_snapshots: {snapshots: 48}
     rewrite_manifests: {manifests: 60, current: 60}
     remove_orphan_files: {files: 0, dry_run: false}
@@ -252,13 +331,21 @@ actions:
   returned: always
   type: dict
   sample:
-    rewrite_data_files: {rewritten_data_files_count: 600, added_data_files_count: 5, attempts: 1}
+    rewrite_data_files: {rewritten_data_files_count: 600, added_data_files_count: 5, removed_delete_files_count: 0,
+                         attempts: 1}
+    rewrite_position_delete_files: {rewritten_delete_files_count: 100, added_delete_files_count: 0,
+                                    planned_files: 100, dangling: 100, attempts: 1}
 before:
-  description: Table metrics before the run.
+  description:
+    - Table metrics before the run. The live delete files and their bytes are counted by content
+      (C(position_delete_files), C(position_delete_bytes), C(equality_delete_files), C(equality_delete_bytes));
+      C(dangling_delete_files) apply to no live data file, C(data_files_with_deletes) have deletes applying.
   returned: always
   type: dict
   sample: {data_files: 600, total_bytes: 5242880, average_file_bytes: 8738, small_files: 600,
-           small_file_ratio: 1.0, snapshots: 61, manifests: 60, records: 100000, current_snapshot_id: 1234}
+           small_file_ratio: 1.0, snapshots: 61, manifests: 60, records: 100000, current_snapshot_id: 1234,
+           position_delete_files: 100, position_delete_bytes: 160000, equality_delete_files: 0,
+           equality_delete_bytes: 0, dangling_delete_files: 0, data_files_with_deletes: 100}
 after:
   description: Table metrics after the run (the same as before when nothing ran).
   returned: always
@@ -375,6 +462,15 @@ def main():
                 partial_progress={"type": "bool", "default": True},
                 max_commits={"type": "int", "default": 10},
                 max_concurrent_file_group_rewrites={"type": "int", "default": 2},
+                delete_file_threshold={"type": "int", "default": 5},
+                delete_ratio_threshold={"type": "float", "default": 0.3},
+                remove_dangling_deletes={"type": "bool", "default": True},
+            ),
+            "rewrite_position_delete_files": action_option(
+                min_delete_files={"type": "int", "default": 10},
+                rewrite_all={"type": "bool", "default": True},
+                min_input_files={"type": "int", "default": 5},
+                target_file_size=dict(size_or_int, default="64MB"),
             ),
             "rewrite_manifests": action_option(min_manifests={"type": "int", "default": 10}),
             "expire_snapshots": action_option(
@@ -412,10 +508,7 @@ def main():
         module.fail_json(msg="commit_retries must be >= 0 and timeout >= 1")
     request["commit_retries"] = module.params["commit_retries"]
     if not request["actions"]:
-        module.fail_json(
-            msg="nothing to do: enable at least one of properties, rewrite_data_files, "
-            "rewrite_manifests, expire_snapshots, remove_orphan_files"
-        )
+        module.fail_json(msg=f"nothing to do: enable at least one of {', '.join(planner.ACTIONS)}")
 
     mode = "plan" if module.check_mode else "apply"
     if module.params["sql_endpoint"]:

@@ -55,10 +55,11 @@ def main():
     failed = 0
     for request in settings["tables"]:
         report = maintain(settings, request)
-        after = report.get("after") or {}
+        before, after = report.get("before") or {}, report.get("after") or {}
         print(
             f"{report['table']}: {'ok' if report['ok'] else 'FAILED'} in {report['duration_seconds']} s; "
-            f"data files {(report.get('before') or {}).get('data_files')} -> {after.get('data_files')}; "
+            f"data files {before.get('data_files')} -> {after.get('data_files')}; "
+            f"position delete files {before.get('position_delete_files')} -> {after.get('position_delete_files')}; "
             f"actions {sorted(report['actions'])}" + (f"; error: {report['error']}" if report["error"] else ""),
             flush=True,
         )
