@@ -258,6 +258,69 @@ DASHBOARDS = [
         ],
     ),
     Dashboard(
+        uid="datalake-cdc",
+        title="DataLake FB - CDC",
+        # the JMX exporter agent in each Kafka Connect worker (kafka_connect role: task counts per
+        # connector of the tasks a worker runs, source task counters, Debezium's streaming gauges)
+        # and the stream's systemd unit (node exporter's systemd collector, on in Debian's package)
+        jobs=["kafka_connect", "node"],
+        panels=[
+            Panel(
+                "Tasks running",
+                'sum(kafka_connect_connector_tasks{state="running"})',
+                "running",
+                kind="stat",
+            ),
+            Panel(
+                "Tasks failed",
+                'sum(kafka_connect_connector_tasks{state="failed"})',
+                "failed",
+                kind="stat",
+            ),
+            Panel(
+                "Source connected (1: reading the binlog)",
+                "max by (server) (debezium_mariadb_streaming_connected)",
+                "{{server}}",
+                kind="stat",
+            ),
+            Panel(
+                "Stream unit active",
+                'max(node_systemd_unit_state{name="datalake-cdc-stream.service", state="active"})',
+                "active",
+                kind="stat",
+            ),
+            Panel(
+                "Tasks, by connector and state",
+                "sum by (connector, state) (kafka_connect_connector_tasks)",
+                "{{connector}} {{state}}",
+            ),
+            Panel(
+                "Records polled per second, by connector",
+                "sum by (connector) (rate(kafka_connect_source_records_poll_total[5m]))",
+                "{{connector}}",
+                "ops",
+            ),
+            Panel(
+                "Records written per second, by connector",
+                "sum by (connector) (rate(kafka_connect_source_records_write_total[5m]))",
+                "{{connector}}",
+                "ops",
+            ),
+            Panel(
+                "Capture lag behind MariaDB",
+                "max by (server) (debezium_mariadb_streaming_millisecondsbehindsource)",
+                "{{server}}",
+                "ms",
+            ),
+            Panel(
+                "Time since the last change event",
+                "max by (server) (debezium_mariadb_streaming_millisecondssincelastevent)",
+                "{{server}}",
+                "ms",
+            ),
+        ],
+    ),
+    Dashboard(
         uid="datalake-maintenance",
         title="DataLake FB - Iceberg maintenance",
         # the iceberg_maintenance role's text files, served by the node exporter
