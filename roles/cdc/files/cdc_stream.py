@@ -49,6 +49,19 @@ def column_type(field):
     return LOGICAL_TYPES.get(field.get("name")) or CONNECT_TYPES.get(field["type"], "STRING")
 
 
+def typed(name, kind):
+    """The column from its string form (what the batch holds) to its table type: Connect's dates
+    are days and its timestamps milliseconds since the epoch, its bytes base64."""
+    column = F.col(name)
+    if kind == "DATE":
+        return F.expr(f"date_add(DATE'1970-01-01', CAST({quote(name)} AS INT))").alias(name)
+    if kind == "TIMESTAMP":
+        return F.expr(f"timestamp_millis(CAST({quote(name)} AS BIGINT))").alias(name)
+    if kind == "BINARY":
+        return F.unbase64(column).alias(name)
+    return column.cast(kind).alias(name)
+
+
 def after_fields(schema):
     """The row's columns (name, SQL type) from a Debezium envelope's schema, in table order."""
     for part in schema["fields"]:
@@ -136,7 +149,7 @@ def merge_batch(spark, batch, table_config):
         changes.withColumn("_rank", F.row_number().over(order))
         .filter("_rank = 1")
         .select(
-            *[F.col(name).cast(kind).alias(name) for name, kind in fields],
+            *[typed(name, kind) for name, kind in fields],
             F.col("_op"),
             # the table's order: GTID sequence first; the offset breaks ties within a transaction
             (F.col("_gtid_seq") * F.lit(1 << 20) + F.col("_offset") % F.lit(1 << 20)).alias(SEQ_COLUMN),
