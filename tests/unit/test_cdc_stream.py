@@ -104,3 +104,22 @@ def test_the_kafka_source_logs_in_with_the_client_properties(stream, tmp_path):
     assert options["kafka.sasl.jaas.config"] == 'X required password="a=b";'
     assert options["failOnDataLoss"] == "true" and options["startingOffsets"] == "earliest"
     json.dumps(options)
+
+
+def test_progress_is_reported_as_json_and_gauges(stream, tmp_path):
+    progress = {
+        "batchId": 7,
+        "numInputRows": 120,
+        "sources": [{"metrics": {"maxOffsetsBehindLatest": "42"}}, {"metrics": {"maxOffsetsBehindLatest": "3"}}],
+    }
+    stream.report_progress(progress, str(tmp_path / "progress.json"), str(tmp_path / "stream.prom"))
+    assert json.loads((tmp_path / "progress.json").read_text()) == progress
+    gauges = dict(
+        line.split() for line in (tmp_path / "stream.prom").read_text().splitlines() if not line.startswith("#")
+    )
+    assert gauges["datalake_cdc_stream_batch_id"] == "7"
+    assert gauges["datalake_cdc_stream_input_rows"] == "120"
+    assert gauges["datalake_cdc_stream_offsets_behind_latest"] == "42"
+    assert float(gauges["datalake_cdc_stream_progress_timestamp_seconds"]) > 0
+    assert not list(tmp_path.glob("*.tmp"))
+    assert stream.offsets_behind({"sources": []}) == 0

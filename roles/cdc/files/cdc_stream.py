@@ -18,7 +18,9 @@ the merge that first carries them.
 
 import argparse
 import json
+import os
 import re
+import time
 
 from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
@@ -172,6 +174,33 @@ def merge_batch(spark, batch, table_config):
     return len(rows)
 
 
+def offsets_behind(progress):
+    """The most records any source partition is behind the latest offset (Spark's Kafka source metric)."""
+    behind = [
+        int((source.get("metrics") or {}).get("maxOffsetsBehindLatest", 0)) for source in progress.get("sources", [])
+    ]
+    return max(behind, default=0)
+
+
+def report_progress(progress, progress_file, textfile):
+    """The last micro-batch's progress as JSON (for the benchmark and the runbook) and as node
+    exporter gauges (the stream-stalled alert), each file replaced atomically."""
+    now = time.time()
+    gauges = {
+        "datalake_cdc_stream_progress_timestamp_seconds": now,
+        "datalake_cdc_stream_batch_id": progress.get("batchId", -1),
+        "datalake_cdc_stream_input_rows": progress.get("numInputRows", 0),
+        "datalake_cdc_stream_offsets_behind_latest": offsets_behind(progress),
+    }
+    lines = [f"# TYPE {name} gauge\n{name} {value}\n" for name, value in gauges.items()]
+    for path, text in ((progress_file, json.dumps(progress)), (textfile, "".join(lines))):
+        if path:
+            temporary = f"{path}.tmp"
+            with open(temporary, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(temporary, path)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
@@ -199,7 +228,10 @@ def main():
         .queryName(config.get("app_name", "datalake-cdc-stream"))
         .start()
     )
-    query.awaitTermination()
+    # the progress is reported after each trigger interval; a failed query raises here
+    while not query.awaitTermination(config["trigger_seconds"]):
+        if query.lastProgress:
+            report_progress(query.lastProgress, config.get("progress_file"), config.get("textfile"))
 
 
 if __name__ == "__main__":
