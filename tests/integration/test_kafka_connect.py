@@ -38,8 +38,8 @@ def consume(who, topic):
 print(json.dumps({
     "connect_writes_a_foreign_topic": attempt(produce("connect", "molecule.events")),
     "connect_reads_a_foreign_topic": attempt(consume("connect", "molecule.events")),
-    "connect_writes_its_status_topic": attempt(produce("connect", "datalake-connect-status")),
-    "stream_writes_a_change_topic": attempt(produce("stream", "cdc.probe")),
+    "connect_reads_its_config_topic": attempt(consume("connect", "datalake-connect-configs")),
+    "stream_writes_a_foreign_topic": attempt(produce("stream", "molecule.events")),
     "stream_reads_a_foreign_topic": attempt(consume("stream", "molecule.events")),
 }))
 """
@@ -73,8 +73,8 @@ def test_connect_and_the_stream_may_do_only_their_work(host):
     outcomes = run_client(
         host, ATTEMPTS, connect=login("connect", "kafka_connect"), stream=login("cdc_stream", "kafka_cdc_stream")
     )
-    assert outcomes["connect_writes_its_status_topic"] == "ok", outcomes
+    assert outcomes["connect_reads_its_config_topic"] == "ok", outcomes
     assert outcomes["connect_writes_a_foreign_topic"] == "TopicAuthorizationFailedError", outcomes
     assert outcomes["connect_reads_a_foreign_topic"] == "TopicAuthorizationFailedError", outcomes
-    assert outcomes["stream_writes_a_change_topic"] == "TopicAuthorizationFailedError", outcomes
+    assert outcomes["stream_writes_a_foreign_topic"] == "TopicAuthorizationFailedError", outcomes
     assert outcomes["stream_reads_a_foreign_topic"] == "TopicAuthorizationFailedError", outcomes

@@ -108,6 +108,7 @@ def test_the_kafka_source_logs_in_with_the_client_properties(stream, tmp_path):
 
 def test_progress_is_reported_as_json_and_gauges(stream, tmp_path):
     progress = {
+        "timestamp": "2026-12-07T21:30:05.250Z",
         "batchId": 7,
         "numInputRows": 120,
         "sources": [{"metrics": {"maxOffsetsBehindLatest": "42"}}, {"metrics": {"maxOffsetsBehindLatest": "3"}}],
@@ -120,6 +121,6 @@ def test_progress_is_reported_as_json_and_gauges(stream, tmp_path):
     assert gauges["datalake_cdc_stream_batch_id"] == "7"
     assert gauges["datalake_cdc_stream_input_rows"] == "120"
     assert gauges["datalake_cdc_stream_offsets_behind_latest"] == "42"
-    assert float(gauges["datalake_cdc_stream_progress_timestamp_seconds"]) > 0
+    assert float(gauges["datalake_cdc_stream_progress_timestamp_seconds"]) == 1796679005.25
     assert not list(tmp_path.glob("*.tmp"))
     assert stream.offsets_behind({"sources": []}) == 0

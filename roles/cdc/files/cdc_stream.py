@@ -17,10 +17,10 @@ the merge that first carries them.
 """
 
 import argparse
+import datetime
 import json
 import os
 import re
-import time
 
 from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
@@ -185,9 +185,10 @@ def offsets_behind(progress):
 def report_progress(progress, progress_file, textfile):
     """The last micro-batch's progress as JSON (for the benchmark and the runbook) and as node
     exporter gauges (the stream-stalled alert), each file replaced atomically."""
-    now = time.time()
+    # the batch's own time (Spark reports idle intervals too): it stops moving when the query does
+    reported = datetime.datetime.strptime(progress["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ")
     gauges = {
-        "datalake_cdc_stream_progress_timestamp_seconds": now,
+        "datalake_cdc_stream_progress_timestamp_seconds": reported.replace(tzinfo=datetime.UTC).timestamp(),
         "datalake_cdc_stream_batch_id": progress.get("batchId", -1),
         "datalake_cdc_stream_input_rows": progress.get("numInputRows", 0),
         "datalake_cdc_stream_offsets_behind_latest": offsets_behind(progress),
