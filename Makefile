@@ -17,7 +17,7 @@ export ANSIBLE_FORCE_COLOR := 0
 PLAYBOOK := ansible-playbook
 HA := -i inventories/ha
 
-.PHONY: help setup artifacts lab lab-ha destroy-ha rolling-restart-ha lab-nodes site validate bench bench-ha bench-iceberg security-audit bench-kafka-tls bench-sql-tls bench-sql-authz bench-cdc fresh-check destroy test lint unit sql-authz-test molecule molecule-default molecule-ha clean
+.PHONY: help setup artifacts lab lab-ha destroy-ha rolling-restart-ha lab-nodes site validate bench bench-ha bench-iceberg security-audit bench-kafka-tls bench-sql-tls bench-sql-authz bench-cdc bench-cdc-merge-modes fresh-check destroy test lint unit sql-authz-test molecule molecule-default molecule-ha clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ bench-sql-authz: setup ## The seed's query (1M, 10M rows) through the SQL endpoi
 
 bench-cdc: setup ## CDC capture latency (10 and 1000 rows/s), Iceberg freshness, end-to-end rate, stream lag -> artifacts/results/cdc_benchmark.json
 	$(PLAYBOOK) playbooks/bench_cdc.yml
+
+bench-cdc-merge-modes: setup ## CDC tables: copy-on-write against merge-on-read under MERGE batches -> artifacts/results/cdc_merge_modes.json
+	$(PLAYBOOK) playbooks/bench_cdc_merge_modes.yml
 
 bench-iceberg: setup ## Iceberg benchmarks on the lab: compaction before/after, write and query baseline
 	$(PLAYBOOK) playbooks/bench_iceberg.yml

@@ -6,7 +6,8 @@
 run: until the stop file appears (or --max-seconds), in one thread each, at a bounded rate:
   kafka      KafkaProducer acks=all + idempotence to every broker; an id is acknowledged when its
              future resolves; a second thread records when every partition leader is a live broker
-  galera     one INSERT per id with autocommit, through the first answering node of the list
+  galera     one INSERT per id with autocommit, through the first answering node of the list; the
+             row's token (from phase and id) is the value the CDC check compares in Iceberg
   s3         one PUT per id (AWS signature v4) through the first answering MinIO of the list
   metastore  get_all_databases through the first answering metastore of the list (no data)
 Each thread appends (id, time) for every success, and its errors; the JSON written at the end has
@@ -239,6 +240,11 @@ def galera_connect(config, address, **options):
     )
 
 
+def row_token(phase, ident):
+    """The value a probe row carries: derived from its key, so a copy elsewhere can be checked."""
+    return hashlib.sha256(f"{phase}:{ident}".encode()).hexdigest()[:16]
+
+
 def galera_load(config, phase, stop, recorder):
     def insert(address, ident, state):
         if "conn" not in state:
@@ -246,7 +252,9 @@ def galera_load(config, phase, stop, recorder):
                 config, address, connect_timeout=3, read_timeout=10, write_timeout=10, autocommit=True
             )
         with state["conn"].cursor() as cursor:
-            cursor.execute("INSERT INTO events (phase, id) VALUES (%s, %s)", (phase, ident))
+            cursor.execute(
+                "INSERT INTO events (phase, id, token) VALUES (%s, %s, %s)", (phase, ident, row_token(phase, ident))
+            )
         return True
 
     client_load("galera", config["galera"], insert, stop, recorder)

@@ -8,6 +8,9 @@
              (so a test knows writes went on during and after what it did meanwhile)
   queries    the median time of a full scan and of the seed's GROUP BY department
   baseline   write throughput, size and query times per Parquet codec and table size
+  merge-modes  copy-on-write against merge-on-read under CDC-like MERGE batches (updates spread
+             over every file, some deletes and inserts): each batch's MERGE time, the scan time
+             afterwards, the files and bytes each mode leaves
   drop       drop the table and its files
 
 Each prints nothing but writes one JSON object to --output (append: after every batch).
@@ -172,6 +175,72 @@ def command_baseline(spark, args):
     return {"results": results}
 
 
+MERGE_MODES = {
+    mode: {"format-version": "2", "write.merge.mode": mode, "write.update.mode": mode, "write.delete.mode": mode}
+    for mode in ("copy-on-write", "merge-on-read")
+}
+
+
+def merge_batch_source(batch, size, changes):
+    """One micro-batch of CDC changes as a query: 80 % updates of ids spread over the whole table
+    (a stride coprime with its size, so every batch touches most files), 10 % deletes, 10 % inserts."""
+    updates, deletes = changes * 8 // 10, changes // 10
+    inserts = changes - updates - deletes
+    stride, offset = 7919, batch * 104_729
+    touched = f"pmod({offset} + id * {stride}, {size})"
+    return f"""
+        SELECT {touched} AS id, 'u' AS op FROM range({updates})
+        UNION ALL SELECT pmod({offset} + (id + {updates}) * {stride}, {size}) AS id, 'd' AS op FROM range({deletes})
+        UNION ALL SELECT {size} + {batch * changes} + id AS id, 'c' AS op FROM range({inserts})"""
+
+
+def command_merge_modes(spark, args):
+    """Per mode: a compacted table of --rows rows, then --batches MERGEs of --changes changes each."""
+    results = []
+    for mode, properties in MERGE_MODES.items():
+        table = f"{args.table}_{mode.replace('-', '_')}"
+        create_table(spark, table, properties)
+        rows(spark, 0, args.rows).writeTo(table).append()
+        merges = []
+        for batch in range(args.batches):
+            spark.sql(f"SELECT * FROM ({merge_batch_source(batch, args.rows, args.changes)})").createOrReplaceTempView(
+                "merge_changes"
+            )
+            started = time.monotonic()
+            spark.sql(
+                f"""MERGE INTO {table} t USING merge_changes s ON t.id = s.id
+                    WHEN MATCHED AND s.op = 'd' THEN DELETE
+                    WHEN MATCHED THEN UPDATE SET t.amount = t.amount + 1
+                    WHEN NOT MATCHED AND s.op = 'c' THEN INSERT (id, department, product, amount, sale_date)
+                      VALUES (s.id, 'sales', 'product-new', 1.00, date'2026-01-01')"""
+            )
+            merges.append(time.monotonic() - started)
+        by_content = f"SELECT content, count(*) AS n, sum(file_size_in_bytes) AS b FROM {table}.files GROUP BY content"
+        files = {row.content: (row.n, row.b) for row in spark.sql(by_content).collect()}
+        merged_bytes = f"SELECT sum(cast(summary['added-files-size'] AS BIGINT)) FROM {table}.snapshots"
+        written = spark.sql(f"{merged_bytes} WHERE operation != 'append'").first()[0]
+        spark.sql(f"SELECT count(*) FROM {table}").collect()  # warm-up: metadata and JIT
+        ordered = sorted(merges)
+        results.append(
+            dict(
+                query_times(spark, table, args.runs),
+                mode=mode,
+                merge_seconds_p50=round(ordered[len(ordered) // 2], 3),
+                merge_seconds_p95=round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 3),
+                merge_seconds_max=round(ordered[-1], 3),
+                merge_runs=[round(m, 3) for m in merges],
+                bytes_written_by_merges=written or 0,
+                data_files=files.get(0, (0, 0))[0],
+                data_bytes=files.get(0, (0, 0))[1],
+                delete_files=sum(files.get(c, (0, 0))[0] for c in (1, 2)),
+                delete_bytes=sum(files.get(c, (0, 0))[1] for c in (1, 2)),
+                **{k: v for k, v in table_state(spark, table).items() if k in ("rows", "distinct_ids")},
+            )
+        )
+        spark.sql(f"DROP TABLE {table} PURGE")
+    return {"rows": args.rows, "batches": args.batches, "changes_per_batch": args.changes, "results": results}
+
+
 def command_drop(spark, args):
     spark.sql(f"DROP TABLE IF EXISTS {args.table} PURGE")
     return {"dropped": args.table}
@@ -179,7 +248,7 @@ def command_drop(spark, args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["create", "state", "append", "queries", "baseline", "drop"])
+    parser.add_argument("command", choices=["create", "state", "append", "queries", "baseline", "merge-modes", "drop"])
     parser.add_argument("--table", required=True)
     parser.add_argument("--output", required=True)
     parser.add_argument("--commits", type=int, default=60)
@@ -197,10 +266,11 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--codecs", default="snappy,zstd")
+    parser.add_argument("--changes", type=int, default=1000)
     args = parser.parse_args()
     spark = SparkSession.builder.appName(f"iceberg-workload {args.command}").getOrCreate()
     try:
-        write_json(args.output, globals()[f"command_{args.command}"](spark, args))
+        write_json(args.output, globals()[f"command_{args.command.replace('-', '_')}"](spark, args))
     finally:
         spark.stop()
 
