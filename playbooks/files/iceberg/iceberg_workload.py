@@ -19,6 +19,7 @@ Rows look like the validation's sales rows: id, department (the partition), prod
 
 import argparse
 import json
+import math
 import os
 import statistics
 import time
@@ -175,6 +176,7 @@ def command_baseline(spark, args):
     return {"results": results}
 
 
+MERGE_STRIDE = 7919  # a prime: coprime with any table size that is not its multiple
 MERGE_MODES = {
     mode: {"format-version": "2", "write.merge.mode": mode, "write.update.mode": mode, "write.delete.mode": mode}
     for mode in ("copy-on-write", "merge-on-read")
@@ -186,7 +188,7 @@ def merge_batch_source(batch, size, changes):
     (a stride coprime with its size, so every batch touches most files), 10 % deletes, 10 % inserts."""
     updates, deletes = changes * 8 // 10, changes // 10
     inserts = changes - updates - deletes
-    stride, offset = 7919, batch * 104_729
+    stride, offset = MERGE_STRIDE, batch * 104_729
     touched = f"pmod({offset} + id * {stride}, {size})"
     return f"""
         SELECT {touched} AS id, 'u' AS op FROM range({updates})
@@ -196,6 +198,9 @@ def merge_batch_source(batch, size, changes):
 
 def command_merge_modes(spark, args):
     """Per mode: a compacted table of --rows rows, then --batches MERGEs of --changes changes each."""
+    # one source row per target row, or the MERGE fails: the stride must walk every id once
+    if math.gcd(MERGE_STRIDE, args.rows) != 1 or args.changes * 9 // 10 >= args.rows:
+        raise SystemExit(f"merge-modes needs --rows coprime with {MERGE_STRIDE} and above 90 % of --changes")
     results = []
     for mode, properties in MERGE_MODES.items():
         table = f"{args.table}_{mode.replace('-', '_')}"
